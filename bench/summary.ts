@@ -1,0 +1,94 @@
+// The shape of target/criterion/cache/summary.json: everything the report
+// shows, so the HTML page and benchmark-history tools read one source.
+
+import type { Comparison, Estimates } from './stats.js';
+
+export type SubjectKind = 'engine' | 'peer' | 'floor';
+
+/** A point estimate in ns per unit with its 95% confidence interval. */
+export interface Interval {
+  point: number;
+  lower: number;
+  upper: number;
+}
+
+export interface Target {
+  /** What one unit is: 'op' or 'evicted entry'. */
+  unit: string;
+  lowNs?: number;
+  highNs: number;
+  /** Where the target comes from. */
+  source: string;
+}
+
+export interface Cell {
+  /** 'native' | 'wasm' | 'ts' for engines, the package name for peers, 'floor:...' for floors. */
+  subject: string;
+  kind: SubjectKind;
+  /** Entries in the cache under test. */
+  entries: number;
+  /** The mean per unit, from the bootstrap of the per-sample means. */
+  perUnit: Interval;
+  /** Per-unit time of each sample, in sampling order, for the density plot. */
+  samples: number[];
+  estimates: Estimates;
+  outliers: { lowSevere: number; lowMild: number; highMild: number; highSevere: number };
+  /** The engine's physical floor and the ratio to it, for engines. */
+  floor?: { subject: string; ns: number; ratio: number };
+  /** The ratio to the fastest peer on the same benchmark, for engines. */
+  bestPeer?: { subject: string; ns: number; ratio: number };
+  /** For engines: is the target met? */
+  targetMet?: boolean;
+  /** Against the baseline, when one exists. */
+  change?: Comparison & { baseline: string };
+}
+
+export interface BenchmarkSummary {
+  id: string;
+  description: string;
+  target: Target;
+  cells: Cell[];
+  /** Subjects that could not run this benchmark, and why. */
+  skipped: { subject: string; reason: string }[];
+}
+
+export interface ScaleSeries {
+  benchmark: string;
+  subject: string;
+  points: { entries: number; perUnit: Interval }[];
+}
+
+export interface MemoryFigure {
+  subject: string;
+  entries: number;
+  /** (JS heap + external + WASM memory growth) / entries. */
+  bytesPerEntry: number;
+  heapBytes: number;
+  externalBytes: number;
+}
+
+export interface Environment {
+  cpu: string;
+  cores: number;
+  memoryBytes: number;
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  /** Engine name -> how it was built (addon path and source hash, wasm size, ...). */
+  engines: Record<string, string>;
+  quick: boolean;
+  date: string;
+}
+
+export interface Summary {
+  version: 1;
+  environment: Environment;
+  /** The baseline compared against, if any. */
+  baseline?: string;
+  benchmarks: BenchmarkSummary[];
+  scale: ScaleSeries[];
+  memory: MemoryFigure[];
+  /** Whole subjects that did not run (a peer not installed). */
+  skipped: { subject: string; reason: string }[];
+}

@@ -1,0 +1,36 @@
+// The contract between the public cache and an engine. Keys stay on the
+// JavaScript side (a Map from key to slot); an engine sees only slot numbers
+// and sizes, and owns the recency order, the byte total and the choice of
+// victims. Every engine implements the same algorithm, so results agree to the
+// entry.
+
+/** Victims reported per `evict()` call; the caller calls again while it gets a full batch. */
+export const VICTIM_BATCH = 256;
+
+export interface LruCore {
+  /** Links a new most-recent slot of `bytes` and returns it; evictions wait for `evict()`. */
+  insert(bytes: number): number;
+  /** Gives `slot` a new size and makes it most recent. */
+  update(slot: number, bytes: number): void;
+  /** Makes `slot` most recent. */
+  touch(slot: number): void;
+  /** Unlinks `slot` and frees it for reuse. */
+  remove(slot: number): void;
+  /**
+   * Evicts least-recent slots, never the most recent one, while a limit is
+   * exceeded, at most VICTIM_BATCH of them; returns how many.
+   */
+  evict(): number;
+  /** The last evict()'s victims as [slot, bytes] pairs; valid until the next call into the core. */
+  victims(): Float64Array;
+  /** The size of a live slot. */
+  sizeOf(slot: number): number;
+  /** The total size of all slots. */
+  bytes(): number;
+  /** Live slots from most to least recent. */
+  order(): Int32Array;
+  clear(): void;
+  close(): void;
+}
+
+export type CoreFactory = (maxEntries: number, maxBytes: number) => LruCore;
