@@ -16,19 +16,25 @@ interface NativeHandle {
   close(): void;
 }
 
-interface NativeAddon {
+export interface NativeAddon {
   victimBatch: number;
+  /** An empty call shaped like touch(slot), for the benchmarks' floor. */
+  noop(slot: number): void;
   create(maxEntries: number, maxBytes: number, victims: Float64Array): NativeHandle;
 }
 
 /** The package root, where node-gyp-build looks in `prebuilds/` and `build/`. */
-export const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+export const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Loads the Node-API addon (a prebuilt binary or a local build); throws when none fits. */
-export function loadNative(): CoreFactory {
+export function loadAddon(): NativeAddon {
   const require = createRequire(import.meta.url);
   const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-  const addon = load(packageRoot);
+  return load(packageRoot);
+}
+
+export function loadNative(): CoreFactory {
+  const addon = loadAddon();
   if (addon.victimBatch !== VICTIM_BATCH) {
     throw new Error(`the addon reports victim batches of ${addon.victimBatch}, expected ${VICTIM_BATCH}; rebuild it`);
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CoreFactory, LruCore } from './core.js';
 import { VICTIM_BATCH } from './core.js';
 
-interface LruExports {
+export interface LruExports {
   memory: WebAssembly.Memory;
   init(maxEntries: number, maxBytes: number): void;
   victimsPointer(): number;
@@ -16,17 +16,24 @@ interface LruExports {
   first(): number;
   after(slot: number): number;
   clear(): void;
+  /** An empty call shaped like touch(slot), for the benchmarks' floor. */
+  noop(slot: number): void;
 }
 
-/**
- * Compiles the WebAssembly engine synchronously (the module is about 1 KB and
- * needs no imports) and returns a factory that gives each cache its own
- * instance, so each cache has its own linear memory.
- */
+/** Compiles the engine synchronously: the module is about 1 KB and needs no imports. */
+export function compileWasm(): WebAssembly.Module {
+  return new WebAssembly.Module(readFileSync(new URL('../lru.wasm', import.meta.url)));
+}
+
+export function instantiateWasm(module: WebAssembly.Module): LruExports {
+  return new WebAssembly.Instance(module, {}).exports as unknown as LruExports;
+}
+
+/** A factory that gives each cache its own instance, so each has its own linear memory. */
 export function loadWasm(): CoreFactory {
-  const module = new WebAssembly.Module(readFileSync(new URL('./lru.wasm', import.meta.url)));
+  const module = compileWasm();
   return (maxEntries, maxBytes) => {
-    const lru = new WebAssembly.Instance(module, {}).exports as unknown as LruExports;
+    const lru = instantiateWasm(module);
     lru.init(maxEntries, maxBytes);
     return wasmCore(lru);
   };

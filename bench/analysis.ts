@@ -1,0 +1,87 @@
+// From raw samples to the summary: per-unit estimates, outliers, ratios to
+// floors and peers, target verdicts, changes against a baseline, and the
+// regression gate. Pure functions; run.ts does the I/O.
+
+import { classifyOutliers, compare, estimates, type Comparison, type Estimates } from './stats.js';
+import type { Cell, SubjectKind, Target } from './summary.js';
+
+export interface RawSample {
+  subject: string;
+  kind: SubjectKind;
+  benchmark: string;
+  entries: number;
+  unitsPerBatch: number;
+  iters: number[];
+  times: number[];
+}
+
+/** Criterion works per iteration; here one iteration is a batch, so times are divided into units. */
+export function perUnit(raw: Pick<RawSample, 'iters' | 'times' | 'unitsPerBatch'>): { iters: number[]; times: number[] } {
+  return { iters: raw.iters, times: raw.times.map((t) => t / raw.unitsPerBatch) };
+}
+
+export function analyse(raw: RawSample, resamples: number): { cell: Cell; estimates: Estimates } {
+  const sample = perUnit(raw);
+  const est = estimates(sample, { resamples });
+  const samples = sample.times.map((t, i) => t / sample.iters[i]);
+  const { counts } = classifyOutliers(samples);
+  const mean = est.mean;
+  return {
+    estimates: est,
+    cell: {
+      subject: raw.subject,
+      kind: raw.kind,
+      entries: raw.entries,
+      perUnit: { point: mean.point_estimate, lower: mean.confidence_interval.lower_bound, upper: mean.confidence_interval.upper_bound },
+      samples,
+      estimates: est,
+      outliers: { lowSevere: counts.lowSevere, lowMild: counts.lowMild, highMild: counts.highMild, highSevere: counts.highSevere },
+    },
+  };
+}
+
+export function change(base: RawSample, next: RawSample, resamples: number): Comparison {
+  const a = perUnit(base);
+  const b = perUnit(next);
+  return compare(
+    { iters: a.iters, times: a.times },
+    { iters: b.iters, times: b.times },
+    { resamples },
+  );
+}
+
+/** The floor subjects under each engine: a Map lookup plus one empty call across its boundary. */
+export const FLOORS: Record<string, string[]> = {
+  native: ['floor:map-get', 'floor:napi-call'],
+  wasm: ['floor:map-get', 'floor:wasm-call'],
+  ts: ['floor:map-get'],
+};
+
+/** Fills in floor and peer ratios and target verdicts on one benchmark's engine cells. */
+export function relate(cells: Cell[], target: Target, exactPeers: Set<string>): void {
+  const byName = new Map(cells.map((c) => [c.subject, c]));
+  const peers = cells.filter((c) => c.kind === 'peer' && exactPeers.has(c.subject));
+  const best = peers.reduce<Cell | undefined>((a, c) => (a === undefined || c.perUnit.point < a.perUnit.point ? c : a), undefined);
+  for (const cell of cells) {
+    if (cell.kind !== 'engine') continue;
+    const ns = cell.perUnit.point;
+    cell.targetMet = ns <= target.highNs;
+    const parts = (FLOORS[cell.subject] ?? []).map((name) => byName.get(name));
+    if (parts.length > 0 && parts.every((p) => p !== undefined)) {
+      const floorNs = parts.reduce((sum, p) => sum + p!.perUnit.point, 0);
+      cell.floor = { subject: FLOORS[cell.subject].join(' + '), ns: floorNs, ratio: ns / floorNs };
+    }
+    if (best !== undefined) cell.bestPeer = { subject: best.subject, ns: best.perUnit.point, ratio: ns / best.perUnit.point };
+  }
+}
+
+/** Cells that regressed by more than `percent` with p below the significance level. */
+export function regressions(cells: Cell[], percent: number): Cell[] {
+  return cells.filter(
+    (c) =>
+      c.change !== undefined &&
+      c.change.verdict === 'regressed' &&
+      c.change.pValue < c.change.significance &&
+      c.change.mean.point_estimate > percent / 100,
+  );
+}

@@ -1,0 +1,100 @@
+// One benchmark process: measures one subject (an engine, a peer or a floor)
+// so that no JIT state or heap carries over from another. Started by run.ts
+// with a JSON job as its argument; prints one JSON result per line.
+
+import { loadAddon } from '../src/native-core.js';
+import { compileWasm, instantiateWasm } from '../src/wasm-core.js';
+import { sample, type Routine, type SamplerOptions } from './sampler.js';
+import { engineSubject, peerSubject, type Subject } from './subjects.js';
+import { BENCHMARKS, MiB, lookupOrder, modelId } from './workloads.js';
+import type { BackendName } from '../src/index.js';
+
+export interface Job {
+  subject: string;
+  kind: 'engine' | 'peer' | 'floor';
+  runs: { benchmark: string; entries: number }[];
+  /** Entries at which to measure memory per entry, if at all. */
+  memoryEntries?: number;
+  sampler: SamplerOptions;
+}
+
+export type WorkerResult =
+  | { type: 'sample'; benchmark: string; entries: number; unitsPerBatch: number; iters: number[]; times: number[] }
+  | { type: 'skip'; benchmark: string; entries: number; reason: string }
+  | { type: 'memory'; entries: number; bytesPerEntry: number; heapBytes: number; externalBytes: number };
+
+const emit = (result: WorkerResult): void => {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+};
+
+const FLOOR_BATCH = 1024;
+
+/** The physical floors of a hit: a Map.get, and an empty call into each engine. */
+function floorRoutine(name: string): Routine {
+  const keys = Array.from({ length: 100 }, (_, i) => modelId(i));
+  const lookups = lookupOrder(FLOOR_BATCH, keys.length);
+  if (name === 'floor:map-get') {
+    const map = new Map(keys.map((key, i) => [key, i]));
+    const order = lookups.map((i) => keys[i]);
+    return {
+      run() {
+        let sum = 0;
+        for (let i = 0; i < order.length; i++) sum += map.get(order[i])!;
+        return sum + 1;
+      },
+    };
+  }
+  const noop =
+    name === 'floor:napi-call' ? loadAddon().noop : name === 'floor:wasm-call' ? instantiateWasm(compileWasm()).noop : undefined;
+  if (noop === undefined) throw new Error(`unknown floor ${name}`);
+  return {
+    run() {
+      for (let i = 0; i < lookups.length; i++) noop(lookups[i]);
+      return lookups.length;
+    },
+  };
+}
+
+function measureMemory(subject: Subject, entries: number): WorkerResult {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('memory figures need node --expose-gc');
+  const ids = Array.from({ length: entries }, (_, i) => modelId(i));
+  gc();
+  const before = process.memoryUsage();
+  const store = subject.create({ entries, bytes: entries * MiB });
+  for (let i = 0; i < entries; i++) store.set(ids[i], i, MiB);
+  gc();
+  const after = process.memoryUsage();
+  if (store.size !== entries) throw new Error(`${subject.name} holds ${store.size} of ${entries}`);
+  const heapBytes = after.heapUsed - before.heapUsed;
+  const externalBytes = after.external - before.external;
+  // RSS covers what neither V8 counter sees: the addon's own allocations.
+  const total = Math.max(after.rss - before.rss, heapBytes + externalBytes);
+  return { type: 'memory', entries, bytesPerEntry: total / entries, heapBytes, externalBytes };
+}
+
+function main(job: Job): void {
+  if (job.kind === 'floor') {
+    const routine = floorRoutine(job.subject);
+    const { iters, times, sink } = sample(routine, job.sampler);
+    if (!(sink > 0)) throw new Error('the floor did no work');
+    emit({ type: 'sample', benchmark: 'get_model_hit', entries: 100, unitsPerBatch: FLOOR_BATCH, iters, times });
+    return;
+  }
+  const subject = job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);
+  for (const run of job.runs) {
+    const benchmark = BENCHMARKS.find((b) => b.id === run.benchmark);
+    if (benchmark === undefined) throw new Error(`unknown benchmark ${run.benchmark}`);
+    if (benchmark.needsByteLimit && !subject.byteLimit) {
+      emit({ type: 'skip', benchmark: run.benchmark, entries: run.entries, reason: 'limits entries only, not summed sizes' });
+      continue;
+    }
+    const workload = benchmark.build(subject, run.entries);
+    const { iters, times, sink } = sample(workload.routine, job.sampler);
+    workload.verify(sink);
+    emit({ type: 'sample', benchmark: run.benchmark, entries: run.entries, unitsPerBatch: workload.unitsPerBatch, iters, times });
+  }
+  if (job.memoryEntries !== undefined) emit(measureMemory(subject, job.memoryEntries));
+}
+
+main(JSON.parse(process.argv[2]) as Job);

@@ -1,0 +1,300 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderReport } from '../bench/report.js';
+import { compare, estimates } from '../bench/stats.js';
+import type { Cell, SubjectKind, Summary } from '../bench/summary.js';
+
+const RESAMPLES = 200;
+
+/** A fixed, slightly skewed sample around `base` ns. */
+function samplesAround(base: number, n = 16): number[] {
+  return Array.from({ length: n }, (_, i) => base * (1 + 0.04 * Math.sin(i * 1.7) + 0.01 * (i % 5)));
+}
+
+function makeCell(subject: string, kind: SubjectKind, base: number, extra: Partial<Cell> = {}): Cell {
+  const samples = samplesAround(base);
+  const est = estimates(samples, { resamples: RESAMPLES });
+  const ci = est.mean.confidence_interval;
+  return {
+    subject,
+    kind,
+    entries: 10_000,
+    perUnit: { point: est.mean.point_estimate, lower: ci.lower_bound, upper: ci.upper_bound },
+    samples,
+    estimates: est,
+    outliers: { lowSevere: 0, lowMild: 1, highMild: 0, highSevere: 2 },
+    ...extra,
+  };
+}
+
+function withChange(cell: Cell, baseNs: number): Cell {
+  const c = compare(samplesAround(baseNs), cell.samples, { resamples: RESAMPLES });
+  return { ...cell, change: { ...c, baseline: 'v0.0.9' } };
+}
+
+function engine(subject: string, base: number, targetHighNs: number, peerNs: number, floorNs: number): Cell {
+  return makeCell(subject, 'engine', base, {
+    floor: { subject: 'floor:map-get', ns: floorNs, ratio: base / floorNs },
+    bestPeer: { subject: 'lru-cache', ns: peerNs, ratio: base / peerNs },
+    targetMet: base <= targetHighNs,
+  });
+}
+
+function fakeSummary(): Summary {
+  const getHit = {
+    id: 'get-hit',
+    description: 'get() of a present key',
+    target: { unit: 'op', highNs: 60, source: 'docs/targets.md' },
+    cells: [
+      // Fixed intervals here, to check the number formatting exactly.
+      { ...engine('native', 40, 60, 90, 20), perUnit: { point: 40.25, lower: 39.5, upper: 41.04 } },
+      withChange(engine('wasm', 55, 60, 90, 20), 80),
+      withChange(engine('ts', 70, 60, 90, 20), 50),
+      { ...makeCell('lru-cache', 'peer', 90), perUnit: { point: 1234.5, lower: 1200, upper: 1270 } },
+      makeCell('floor:map-get', 'floor', 20),
+    ],
+    skipped: [],
+  };
+  const evict = {
+    id: 'evict-oversize',
+    description: 'set() that evicts entries to make room',
+    target: { unit: 'evicted entry', lowNs: 100, highNs: 400, source: 'issue #12' },
+    cells: [
+      engine('native', 150, 400, 500, 80),
+      engine('wasm', 220, 400, 500, 80),
+      engine('ts', 450, 400, 500, 80),
+      makeCell('floor:map-get', 'floor', 80),
+    ],
+    skipped: [{ subject: 'lru-cache', reason: 'no size-aware eviction' }],
+  };
+  const scalePoints = (base: number) =>
+    [100, 10_000, 1_000_000].map((entries, i) => ({
+      entries,
+      perUnit: { point: base * (1 + i), lower: base * (1 + i) * 0.95, upper: base * (1 + i) * 1.05 },
+    }));
+  return {
+    version: 1,
+    environment: {
+      cpu: 'Fake CPU 9000 @ 4.20GHz',
+      cores: 8,
+      memoryBytes: 16 * 1024 ** 3,
+      node: 'v20.99.1',
+      v8: '11.3.244.8-node.99',
+      platform: 'linux',
+      arch: 'x64',
+      engines: { native: 'build/Release/caro.node, source sha256 abc123', wasm: 'build/caro.wasm, 18 KiB', ts: 'dist/ts-engine.js' },
+      quick: true,
+      date: '2025-01-02T03:04:05.000Z',
+    },
+    baseline: 'v0.0.9',
+    benchmarks: [getHit, evict],
+    scale: [
+      { benchmark: 'get-hit', subject: 'native', points: scalePoints(40) },
+      { benchmark: 'get-hit', subject: 'ts', points: scalePoints(70) },
+      { benchmark: 'get-hit', subject: 'lru-cache', points: scalePoints(90) },
+    ],
+    memory: [
+      { subject: 'native', entries: 10_000, bytesPerEntry: 96, heapBytes: 12_000, externalBytes: 948_000 },
+      { subject: 'ts', entries: 10_000, bytesPerEntry: 212.5, heapBytes: 2_125_000, externalBytes: 0 },
+      { subject: 'lru-cache', entries: 10_000, bytesPerEntry: 180, heapBytes: 1_800_000, externalBytes: 0 },
+    ],
+    skipped: [{ subject: 'quick-lru', reason: 'package not installed' }],
+  };
+}
+
+/** The element (`<tag ...attr...>` up to the next `</tag>`) whose opening tag holds `attr`. */
+function element(html: string, tag: string, attr: string): string {
+  const at = html.indexOf(attr);
+  assert.ok(at >= 0, `no element with ${attr}`);
+  const open = html.lastIndexOf(`<${tag}`, at);
+  assert.ok(open >= 0 && !html.slice(open, at).includes('>'), `${attr} is not on a <${tag}>`);
+  const end = html.indexOf(`</${tag}>`, at);
+  assert.ok(end > at, `<${tag} ${attr}> is not closed`);
+  return html.slice(open, end + tag.length + 3);
+}
+
+function count(html: string, s: string): number {
+  return html.split(s).length - 1;
+}
+
+test('renders a complete, balanced HTML document', () => {
+  const html = renderReport(fakeSummary());
+  assert.match(html, /^<!doctype html>\n<html lang="en">/);
+  assert.match(html, /<meta charset="utf-8">/);
+  assert.match(html, /<title>[^<]*caro-cache[^<]*<\/title>/);
+  assert.ok(html.trimEnd().endsWith('</html>'));
+  for (const tag of ['html', 'head', 'body', 'main', 'section', 'table', 'svg', 'figure', 'style']) {
+    assert.equal(count(html, `<${tag}>`) + count(html, `<${tag} `), count(html, `</${tag}>`), `unbalanced <${tag}>`);
+  }
+  assert.equal(count(html, '<head>'), 1);
+  assert.equal(count(html, '<body>'), 1);
+});
+
+test('is self-contained: nothing fetched, no scripts', () => {
+  const html = renderReport(fakeSummary());
+  for (const bad of ['http://', 'https://', '<link', 'src=', '<script', '@import', 'url(', '<img', '<iframe']) {
+    assert.ok(!html.includes(bad), `output contains ${bad}`);
+  }
+});
+
+test('is deterministic', () => {
+  assert.equal(renderReport(fakeSummary()), renderReport(fakeSummary()));
+});
+
+test('shows the environment, every subject and every benchmark', () => {
+  const html = renderReport(fakeSummary());
+  for (const s of ['Fake CPU 9000 @ 4.20GHz', 'v20.99.1', '11.3.244.8-node.99', 'linux/x64', '16.0 GiB', 'source sha256 abc123', '18 KiB']) {
+    assert.ok(html.includes(s), `missing environment item ${s}`);
+  }
+  for (const s of ['native', 'wasm', 'ts', 'lru-cache', 'floor:map-get', 'quick-lru', 'package not installed', 'no size-aware eviction']) {
+    assert.ok(html.includes(s), `missing ${s}`);
+  }
+  for (const id of ['get-hit', 'evict-oversize']) assert.ok(html.includes(`data-benchmark="${id}"`), `missing benchmark ${id}`);
+  assert.ok(html.includes('2025-01-02T03:04:05.000Z'));
+});
+
+test('the sections come in order', () => {
+  const html = renderReport(fakeSummary());
+  const at = ['environment', 'summary', 'benchmarks', 'changes', 'scale', 'memory', 'skipped'].map((id) => html.indexOf(`<section id="${id}"`));
+  for (const i of at) assert.ok(i > 0, 'a section is missing');
+  assert.deepEqual([...at].sort((a, b) => a - b), at);
+});
+
+test('the summary table shows estimates, verdicts, ratios and changes', () => {
+  const html = renderReport(fakeSummary());
+  const summary = element(html, 'section', 'id="summary"');
+  assert.match(summary, /<th scope="col">native<\/th><th scope="col">wasm<\/th><th scope="col">ts<\/th><th scope="col">best peer<\/th>/);
+  assert.ok(summary.includes('40.3 ns [39.5, 41.0]'), 'native estimate');
+  assert.ok(summary.includes('1.23 µs [1.20, 1.27]'), 'peer estimate in µs');
+  assert.ok(summary.includes('≤ 60.0 ns per op'), 'target in row header');
+  assert.ok(summary.includes('100 ns–400 ns per evicted entry'), 'target range in row header');
+  // native and wasm meet the target on both benchmarks, ts misses both; styled by class
+  assert.equal(count(summary, '<span class="badge met">target met</span>'), 4);
+  assert.equal(count(summary, '<span class="badge missed">target missed</span>'), 2);
+  assert.ok(summary.includes('2.00×</span> floor <span class="muted">(floor:map-get)'), 'floor ratio');
+  assert.ok(summary.includes('best peer <span class="muted">(lru-cache)'), 'peer ratio');
+  assert.match(summary, /class="v-improved">Δ <span class="num">−3\d\.\d %/, 'wasm improved by about 31 %');
+  assert.match(summary, /class="v-regressed">Δ <span class="num">\+40\.\d %/, 'ts regressed by 40 %');
+});
+
+/** Every `<svg ...>` opening tag followed by its first child. */
+function svgOpenings(html: string): string[] {
+  return [...html.matchAll(/<svg\b[^>]*>(<[a-z]+)?/g)].map((m) => m[0]);
+}
+
+test('every SVG is accessible: role="img" and a <title> first', () => {
+  const html = renderReport(fakeSummary());
+  const svgs = svgOpenings(html);
+  // 2 bar charts + 9 density plots + 1 scale chart + 1 memory chart
+  assert.equal(svgs.length, 13);
+  for (const s of svgs) {
+    assert.match(s, /role="img"/);
+    assert.ok(s.endsWith('<title'), `SVG without a leading <title>: ${s}`);
+  }
+});
+
+test('each benchmark has a bar chart, fastest first, and a density plot per cell', () => {
+  const summary = fakeSummary();
+  const html = renderReport(summary);
+  for (const b of summary.benchmarks) {
+    const section = element(html, 'section', `data-benchmark="${b.id}"`);
+    const svgs = section.split('<svg').length - 1;
+    assert.equal(svgs, 1 + b.cells.length, `${b.id}: one bar chart and one density plot per cell`);
+    const bars = section.slice(section.indexOf('<svg'), section.indexOf('</svg>'));
+    assert.ok(bars.includes(`<title>${b.id}: `), 'bar chart titled with the benchmark');
+    const bySpeed = [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point).map((c) => bars.indexOf(`>${c.subject}</text>`));
+    for (const i of bySpeed) assert.ok(i >= 0, 'every cell has a labelled bar');
+    assert.deepEqual([...bySpeed].sort((x, y) => x - y), bySpeed, `${b.id}: bars not sorted fastest first`);
+    // One whisker (three lines) per bar, drawn in the whisker style.
+    assert.equal(count(bars, 'stroke="#111827" stroke-width="1.2"'), 3 * b.cells.length);
+    assert.ok(section.includes('mean '), 'density plots mark the mean');
+  }
+  const evict = element(html, 'section', 'data-benchmark="evict-oversize"');
+  assert.match(evict, /class="note">Skipped: <strong>lru-cache<\/strong> \(no size-aware eviction\)/);
+  // The peer, the floor and the engines are coloured by kind.
+  const getHit = element(html, 'section', 'data-benchmark="get-hit"');
+  for (const colour of ['#2563eb', '#d97706', '#6b7280']) assert.ok(getHit.includes(`fill="${colour}"`), `no bar in ${colour}`);
+});
+
+test('the scale chart is log-x over 10², 10⁴, 10⁶ with a line per subject', () => {
+  const html = renderReport(fakeSummary());
+  const scale = element(html, 'section', 'id="scale"');
+  assert.equal(count(scale, '<svg'), 1);
+  for (const tick of ['>10²</text>', '>10³</text>', '>10⁴</text>', '>10⁵</text>', '>10⁶</text>']) assert.ok(scale.includes(tick), `missing tick ${tick}`);
+  assert.equal(count(scale, '<polyline'), 3);
+  assert.equal(count(scale, '<circle'), 9);
+  for (const s of ['native', 'ts', 'lru-cache']) assert.ok(scale.includes(`>${s}</text>`), `no legend for ${s}`);
+  // log x: the three points of a line are evenly spaced
+  const first = /<polyline points="([^"]+)"/.exec(scale)![1]!.split(' ').map((p) => Number(p.split(',')[0]));
+  assert.equal(first.length, 3);
+  assert.ok(Math.abs(first[1]! - first[0]! - (first[2]! - first[1]!)) < 0.2, `x not log-spaced: ${first}`);
+});
+
+test('the memory section has a chart and a table with heap and external bytes', () => {
+  const html = renderReport(fakeSummary());
+  const memory = element(html, 'section', 'id="memory"');
+  assert.equal(count(memory, '<svg'), 1);
+  assert.match(memory, /<title>Memory/);
+  for (const s of ['96 B', '213 B', '180 B', '2.03 MiB', '926 KiB', 'JS heap', 'External']) {
+    assert.ok(memory.includes(s), `memory section lacks ${s}`);
+  }
+});
+
+test('the change section appears only when a baseline is set', () => {
+  const summary = fakeSummary();
+  const html = renderReport(summary);
+  const changes = element(html, 'section', 'id="changes"');
+  assert.ok(changes.includes('v0.0.9'));
+  assert.equal(count(changes, '<tr>'), 3); // header + wasm + ts on get-hit
+  assert.match(changes, /<td class="v-improved">improved<\/td>/);
+  assert.match(changes, /<td class="v-regressed">regressed<\/td>/);
+  assert.match(changes, /<td class="num">[0-9.e-]+<\/td>/, 'a p-value');
+
+  delete summary.baseline;
+  const without = renderReport(summary);
+  assert.ok(!without.includes('id="changes"'));
+  assert.ok(!without.includes('Change since baseline'));
+});
+
+test('escapes every string from the summary', () => {
+  const evil = '<script>alert(1)</script>';
+  const summary = fakeSummary();
+  summary.environment.cpu = `${evil} "quoted" & 'single'`;
+  summary.environment.engines[evil] = evil;
+  summary.baseline = evil;
+  const b = summary.benchmarks[0]!;
+  b.id = `id-${evil}`;
+  b.description = evil;
+  b.target.unit = evil;
+  b.target.source = evil;
+  b.cells.push(withChange(makeCell(evil, 'peer', 95), 90));
+  b.skipped.push({ subject: evil, reason: evil });
+  summary.scale.push({ benchmark: 'get-hit', subject: evil, points: [{ entries: 100, perUnit: { point: 1, lower: 1, upper: 1 } }] });
+  summary.memory.push({ subject: evil, entries: 10_000, bytesPerEntry: 1, heapBytes: 1, externalBytes: 0 });
+  summary.skipped.push({ subject: evil, reason: evil });
+  const html = renderReport(summary);
+  assert.ok(!html.includes('<script'), 'raw <script> in the output');
+  assert.ok(!html.includes('"quoted"'), 'raw double quotes from the summary');
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; &#39;single&#39;'));
+  assert.ok(count(html, '&lt;script&gt;alert(1)&lt;/script&gt;') >= 15, 'every place shows the escaped name');
+});
+
+test('renders an empty summary', () => {
+  const summary = fakeSummary();
+  summary.benchmarks = [];
+  summary.scale = [];
+  summary.memory = [];
+  summary.skipped = [];
+  delete summary.baseline;
+  const html = renderReport(summary);
+  assert.ok(html.includes('No benchmarks in this summary.'));
+  assert.ok(html.includes('Every subject ran.'));
+  assert.ok(!html.includes('<svg'));
+});
+
+test('a cell with too few samples still renders', () => {
+  const summary = fakeSummary();
+  summary.benchmarks[0]!.cells[0]!.samples = [42];
+  const html = renderReport(summary);
+  assert.ok(html.includes('too few samples to plot'));
+});
