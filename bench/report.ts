@@ -151,6 +151,14 @@ function line(x1: number, y1: number, x2: number, y2: number, attrs: string): st
   return `<line x1="${px(x1)}" y1="${px(y1)}" x2="${px(x2)}" y2="${px(y2)}" ${attrs}/>`;
 }
 
+function rect(x: number, y: number, w: number, h: number, attrs: string): string {
+  return `<rect x="${px(x)}" y="${px(y)}" width="${px(Math.max(0, w))}" height="${px(h)}" ${attrs}/>`;
+}
+
+function polyline(points: string[], colour: string, width: number): string {
+  return `<polyline points="${points.join(' ')}" fill="none" stroke="${colour}" stroke-width="${width}"/>`;
+}
+
 const AXIS = 'stroke="#57606a"';
 const GRID = 'stroke="#e5e7eb"';
 
@@ -215,23 +223,26 @@ function project(axis: Axis, v: number, r0: number, r1: number): number {
 }
 
 /** Tick labels for a time axis: one unit and enough decimals for the step. */
-function nsTicks(axis: Axis): (v: number) => string {
+function nsTicks(axis: Axis): Fmt {
   if (axis.log || !(axis.step > 0)) return (v) => fmtNs(v, true);
   const [unit, div] = timeUnit(Math.max(Math.abs(axis.lo), Math.abs(axis.hi)));
   const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(axis.step / div) + 1e-9)));
   return (v) => (v === 0 ? '0' : `${(v / div).toFixed(decimals)} ${unit}`);
 }
 
-function bytesTicks(): (v: number) => string {
+function bytesTicks(): Fmt {
   return (v) => fmtBytes(v, true);
 }
 
 /** A bottom axis from x0 to x1 at y = bottom, with gridlines up to y = top. */
-function xAxisSvg(axis: Axis, x0: number, x1: number, top: number, bottom: number, fmt: (v: number) => string, label: string): string {
+type Fmt = (v: number) => string;
+
+function xAxisSvg(axis: Axis, x0: number, x1: number, top: number, bottom: number, fmt: Fmt, label: string): string {
   let s = '';
   for (const t of axis.ticks) {
     const x = project(axis, t, x0, x1);
-    s += line(x, top, x, bottom, GRID) + line(x, bottom, x, bottom + 4, AXIS) + text(x, bottom + 16, fmt(t), 'text-anchor="middle"');
+    s += line(x, top, x, bottom, GRID) + line(x, bottom, x, bottom + 4, AXIS);
+    s += text(x, bottom + 16, fmt(t), 'text-anchor="middle"');
   }
   s += line(x0, bottom, x1, bottom, AXIS);
   if (label) s += text((x0 + x1) / 2, bottom + 32, label, 'text-anchor="middle" fill="#57606a"');
@@ -239,7 +250,7 @@ function xAxisSvg(axis: Axis, x0: number, x1: number, top: number, bottom: numbe
 }
 
 /** A left axis at x = left from y0 (bottom) to y1 (top), with gridlines to x = right. */
-function yAxisSvg(axis: Axis, y0: number, y1: number, left: number, right: number, fmt: (v: number) => string, label: string): string {
+function yAxisSvg(axis: Axis, y0: number, y1: number, left: number, right: number, fmt: Fmt, label: string): string {
   let s = '';
   for (const t of axis.ticks) {
     const y = project(axis, t, y0, y1);
@@ -273,7 +284,7 @@ interface Band {
 }
 
 /** Horizontal bars in the given order, with CI whiskers and printed values. */
-function barChart(title: string, bars: Bar[], axisLabel: string, ticks: (axis: Axis) => (v: number) => string, band?: Band): string {
+function barChart(title: string, bars: Bar[], axisLabel: string, ticks: (axis: Axis) => Fmt, band?: Band): string {
   const W = 760;
   const ROW = 24;
   const TOP = band ? 24 : 8;
@@ -292,7 +303,7 @@ function barChart(title: string, bars: Bar[], axisLabel: string, ticks: (axis: A
   let body = xAxisSvg(axis, x0, x1, TOP, bottom, ticks(axis), axisLabel);
   if (band && showBand) {
     if (band.lo !== undefined) {
-      body += `<rect x="${px(x(band.lo))}" y="${px(TOP)}" width="${px(x(band.hi) - x(band.lo))}" height="${px(bottom - TOP)}" fill="#16a34a" fill-opacity="0.1"/>`;
+      body += rect(x(band.lo), TOP, x(band.hi) - x(band.lo), bottom - TOP, 'fill="#16a34a" fill-opacity="0.1"');
     }
     const xb = x(band.hi);
     body += line(xb, TOP - 4, xb, bottom, 'stroke="#16a34a" stroke-width="1.5" stroke-dasharray="5 3"');
@@ -303,7 +314,7 @@ function barChart(title: string, bars: Bar[], axisLabel: string, ticks: (axis: A
   bars.forEach((b, i) => {
     const yc = TOP + ROW * i + ROW / 2;
     body += text(x0 - 8, yc + 4, b.label, 'text-anchor="end"');
-    body += `<rect x="${px(x0)}" y="${px(yc - 7)}" width="${px(Math.max(0, x(b.value) - x0))}" height="14" fill="${b.colour}" fill-opacity="0.85"/>`;
+    body += rect(x0, yc - 7, x(b.value) - x0, 14, `fill="${b.colour}" fill-opacity="0.85"`);
     let end = x(b.value);
     if (b.lower !== undefined && b.upper !== undefined) {
       body += whiskerH(x(b.lower), x(b.upper), yc);
@@ -336,7 +347,7 @@ function densityPlot(cell: Cell, unit: string): string {
 
   let body = xAxisSvg(axis, L, W - R, T, base, nsTicks(axis), `time per ${unit}`);
   body += `<path d="M${px(L)},${px(base)} L${pts.join(' L')} L${px(W - R)},${px(base)} Z" fill="${colour}" fill-opacity="0.15"/>`;
-  body += `<polyline points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5"/>`;
+  body += polyline(pts, colour, 1.5);
   for (const s of samples) body += line(sx(s), base, sx(s), base - 5, `stroke="${colour}" stroke-opacity="0.6"`);
   const m = cell.perUnit.point;
   const xm = sx(m);
@@ -377,7 +388,7 @@ function logXLineChart(title: string, series: LineSeries[], xLabel: string, yLab
   body += yAxisSvg(yAxis, H - B, T, L, W - R, nsTicks(yAxis), yLog ? `${yLabel} (log scale)` : yLabel);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
-    body += `<polyline points="${pts.map((p) => `${px(sx(p.x))},${px(sy(p.y.point))}`).join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2"/>`;
+    body += polyline(pts.map((p) => `${px(sx(p.x))},${px(sy(p.y.point))}`), s.colour, 2);
     for (const p of pts) {
       body += whiskerV(sx(p.x), sy(p.y.lower), sy(p.y.upper), s.colour);
       body += `<circle cx="${px(sx(p.x))}" cy="${px(sy(p.y.point))}" r="3.5" fill="${s.colour}"/>`;
@@ -396,7 +407,12 @@ function logXLineChart(title: string, series: LineSeries[], xLabel: string, yLab
 function table(head: string[], rows: string[][], cls = ''): string {
   const th = head.map((h) => `<th scope="col">${h}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.join('')}</tr>`).join('\n');
-  return `<div class="scroll"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
+  const open = cls ? `<table class="${cls}">` : '<table>';
+  return `<div class="scroll">${open}<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function section(id: string, heading: string, body: string): string {
+  return `<section id="${id}"><h2>${heading}</h2>\n${body}\n</section>`;
 }
 
 function td(html: string, cls = ''): string {
@@ -412,7 +428,7 @@ function swatch(kind: SubjectKind): string {
 }
 
 function targetText(t: Target): string {
-  const range = t.lowNs !== undefined ? `${fmtNs(t.lowNs)}–${fmtNs(t.highNs)}` : `≤ ${fmtNs(t.highNs)}`;
+  const range = t.lowNs !== undefined ? `${fmtNs(t.lowNs, true)}–${fmtNs(t.highNs, true)}` : `≤ ${fmtNs(t.highNs, true)}`;
   return `${range} per ${t.unit}`;
 }
 
@@ -433,20 +449,24 @@ function environmentSection(summary: Summary): string {
     ...Object.entries(env.engines).map(([name, info]): [string, string] => [`Engine ${esc(name)}`, `<code>${esc(info)}</code>`]),
   ];
   if (summary.baseline !== undefined) rows.push(['Baseline', esc(summary.baseline)]);
-  return (
-    `<section id="environment"><h2>Environment</h2>\n` +
-    `<table class="env"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('\n')}</tbody></table></section>`
-  );
+  const trs = rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('\n');
+  return section('environment', 'Environment', `<table class="env"><tbody>${trs}</tbody></table>`);
 }
 
 function engineSubjects(summary: Summary): string[] {
   const extra = new Set<string>();
-  for (const b of summary.benchmarks) for (const c of b.cells) if (c.kind === 'engine' && !ENGINES.includes(c.subject)) extra.add(c.subject);
+  for (const b of summary.benchmarks) {
+    for (const c of b.cells) if (c.kind === 'engine' && !ENGINES.includes(c.subject)) extra.add(c.subject);
+  }
   return [...ENGINES, ...extra];
 }
 
 function changeLine(c: NonNullable<Cell['change']>): string {
   return `<div class="${verdictClass(c.verdict)}">Δ <span class="num">${esc(fmtChange(c.mean))}</span> ${esc(c.verdict)}</div>`;
+}
+
+function ratioLine(ratio: { subject: string; ratio: number }, what: string): string {
+  return `<div><span class="num">${esc(fmtRatio(ratio.ratio))}</span> ${what} <span class="muted">(${esc(ratio.subject)})</span></div>`;
 }
 
 function engineCell(bench: BenchmarkSummary, subject: string): string {
@@ -457,10 +477,11 @@ function engineCell(bench: BenchmarkSummary, subject: string): string {
   }
   let html = `<div class="num"><strong>${esc(fmtInterval(cell.perUnit))}</strong></div>`;
   if (cell.targetMet !== undefined) {
-    html += `<div><span class="badge ${cell.targetMet ? 'met' : 'missed'}">target ${cell.targetMet ? 'met' : 'missed'}</span></div>`;
+    const verdict = cell.targetMet ? 'met' : 'missed';
+    html += `<div><span class="badge ${verdict}">target ${verdict}</span></div>`;
   }
-  if (cell.floor) html += `<div><span class="num">${esc(fmtRatio(cell.floor.ratio))}</span> floor <span class="muted">(${esc(cell.floor.subject)})</span></div>`;
-  if (cell.bestPeer) html += `<div><span class="num">${esc(fmtRatio(cell.bestPeer.ratio))}</span> best peer <span class="muted">(${esc(cell.bestPeer.subject)})</span></div>`;
+  if (cell.floor) html += ratioLine(cell.floor, 'floor');
+  if (cell.bestPeer) html += ratioLine(cell.bestPeer, 'best peer');
   if (cell.change) html += changeLine(cell.change);
   return td(html);
 }
@@ -478,16 +499,18 @@ function summarySection(summary: Summary, anchors: string[]): string {
       `<th scope="row"><a href="#${anchors[i]}">${esc(b.id)}</a><div class="muted">${esc(b.description)}</div>` +
       `<div>target <span class="num">${esc(targetText(b.target))}</span></div></th>`;
     const peer = fastestPeer(b);
-    const peerCell = peer ? td(`${esc(peer.subject)}<div class="num">${esc(fmtInterval(peer.perUnit))}</div>`) : td('—', 'muted');
+    const peerCell = peer
+      ? td(`${esc(peer.subject)}<div class="num">${esc(fmtInterval(peer.perUnit))}</div>`)
+      : td('—', 'muted');
     return [head, ...engines.map((e) => engineCell(b, e)), peerCell];
   });
   const body = rows.length
     ? table(['Benchmark', ...engines.map(esc), 'best peer'], rows, 'summary')
     : '<p>No benchmarks in this summary.</p>';
-  return (
-    `<section id="summary"><h2>Summary</h2>\n<p class="muted">Mean time per unit with its 95% confidence interval; ` +
-    `ratios are to the engine's physical floor and to the fastest peer (below 1× is faster).</p>\n${body}</section>`
-  );
+  const intro =
+    '<p class="muted">Mean time per unit with its 95% confidence interval; ratios are to the ' +
+    "engine's physical floor and to the fastest peer (below 1× is faster).</p>";
+  return section('summary', 'Summary', `${intro}\n${body}`);
 }
 
 function benchmarkSection(bench: BenchmarkSummary, anchor: string): string {
@@ -505,11 +528,16 @@ function benchmarkSection(bench: BenchmarkSummary, anchor: string): string {
   }));
   const band: Band = { lo: bench.target.lowNs, hi: bench.target.highNs, label: `target ${targetText(bench.target)}` };
   const chart = bars.length
-    ? barChart(`${bench.id}: mean time per ${unit} of each subject, fastest first`, bars, `time per ${unit} (mean, 95% CI)`, nsTicks, band)
+    ? barChart(
+        `${bench.id}: mean time per ${unit} of each subject, fastest first`,
+        bars,
+        `time per ${unit} (mean, 95% CI)`,
+        nsTicks,
+        band,
+      )
     : '<p>No subject ran this benchmark.</p>';
-  const skipped = bench.skipped.length
-    ? `<p class="note">Skipped: ${bench.skipped.map((s) => `<strong>${esc(s.subject)}</strong> (${esc(s.reason)})`).join('; ')}.</p>`
-    : '';
+  const skips = bench.skipped.map((s) => `<strong>${esc(s.subject)}</strong> (${esc(s.reason)})`);
+  const skipped = skips.length ? `<p class="note">Skipped: ${skips.join('; ')}.</p>` : '';
   const densities = cells
     .map((c) => {
       const o = c.outliers;
@@ -523,7 +551,8 @@ function benchmarkSection(bench: BenchmarkSummary, anchor: string): string {
   return (
     `<section class="bench" id="${anchor}" data-benchmark="${esc(bench.id)}">\n<h3>${esc(bench.id)}</h3>\n` +
     `<p>${esc(bench.description)}${where}</p>\n` +
-    `<p>Target <span class="num">${esc(targetText(bench.target))}</span> <span class="muted">(${esc(bench.target.source)})</span></p>\n` +
+    `<p>Target <span class="num">${esc(targetText(bench.target))}</span> ` +
+    `<span class="muted">(${esc(bench.target.source)})</span></p>\n` +
     `${chart}\n${skipped}\n<div class="densities">\n${densities}\n</div>\n</section>`
   );
 }
@@ -531,7 +560,7 @@ function benchmarkSection(bench: BenchmarkSummary, anchor: string): string {
 function benchmarksSection(summary: Summary, anchors: string[]): string {
   const legend = (['engine', 'peer', 'floor'] as const).map((k) => `${swatch(k)}${k}`).join(' &nbsp; ');
   const body = summary.benchmarks.map((b, i) => benchmarkSection(b, anchors[i]!)).join('\n');
-  return `<section id="benchmarks"><h2>Benchmarks</h2>\n<p class="legend">${legend}</p>\n${body || '<p>No benchmarks in this summary.</p>'}\n</section>`;
+  return section('benchmarks', 'Benchmarks', `<p class="legend">${legend}</p>\n${body || '<p>No benchmarks in this summary.</p>'}`);
 }
 
 function changeSection(summary: Summary): string {
@@ -553,19 +582,18 @@ function changeSection(summary: Summary): string {
     }
   }
   const rule = first
-    ? ` Changes within ±${esc(sig(first.noiseThreshold * 100))} % are noise; significance level ${esc(String(first.significance))}.`
+    ? ` Changes within ±${esc(sig(first.noiseThreshold * 100))} % are noise; ` +
+      `significance level ${esc(String(first.significance))}.`
     : '';
   const body = rows.length
     ? table(['Benchmark', 'Subject', 'Mean change [95% CI]', 'Median change', 'p-value', 'Verdict', 'Baseline'], rows, 'changes')
     : '<p>No cell has a change against the baseline.</p>';
-  return (
-    `<section id="changes"><h2>Change since baseline</h2>\n` +
-    `<p>Against baseline <strong>${esc(summary.baseline ?? '')}</strong>; positive is slower.${rule}</p>\n${body}</section>`
-  );
+  const intro = `<p>Against baseline <strong>${esc(summary.baseline ?? '')}</strong>; positive is slower.${rule}</p>`;
+  return section('changes', 'Change since baseline', `${intro}\n${body}`);
 }
 
 function scaleSection(summary: Summary, kinds: Map<string, SubjectKind>): string {
-  if (summary.scale.length === 0) return '<section id="scale"><h2>Scaling</h2>\n<p>No scale series in this summary.</p></section>';
+  if (summary.scale.length === 0) return section('scale', 'Scaling', '<p>No scale series in this summary.</p>');
   const colours = new Map<string, string>();
   for (const s of summary.scale) if (!colours.has(s.subject)) colours.set(s.subject, PALETTE[colours.size % PALETTE.length]!);
   const benchmarks = [...new Set(summary.scale.map((s) => s.benchmark))];
@@ -574,7 +602,11 @@ function scaleSection(summary: Summary, kinds: Map<string, SubjectKind>): string
     const unit = summary.benchmarks.find((b) => b.id === id)?.target.unit ?? 'unit';
     const chart = logXLineChart(
       `${id}: mean time per ${unit} against the number of entries, one line per subject`,
-      series.map((s) => ({ label: s.subject, colour: colours.get(s.subject)!, points: s.points.map((p) => ({ x: p.entries, y: p.perUnit })) })),
+      series.map((s) => ({
+        label: s.subject,
+        colour: colours.get(s.subject)!,
+        points: s.points.map((p) => ({ x: p.entries, y: p.perUnit })),
+      })),
       'entries in the cache (log scale)',
       `time per ${unit}`,
     );
@@ -588,14 +620,16 @@ function scaleSection(summary: Summary, kinds: Map<string, SubjectKind>): string
     ]);
     return (
       `<div class="scale" data-benchmark="${esc(id)}"><h3>${esc(id)}</h3>\n${chart}\n` +
-      `<details><summary>Figures</summary>${table(['Subject', ...xs.map((x) => `${esc(fmtEntries(x))} entries`)], rows)}</details></div>`
+      `<details><summary>Figures</summary>${table(['Subject', ...xs.map((x) => `${esc(fmtEntries(x))} entries`)], rows)}` +
+      '</details></div>'
     );
   });
-  return `<section id="scale"><h2>Scaling</h2>\n<p class="muted">Mean time per unit against cache size, with 95% CIs.</p>\n${charts.join('\n')}\n</section>`;
+  const intro = '<p class="muted">Mean time per unit against cache size, with 95% CIs.</p>';
+  return section('scale', 'Scaling', `${intro}\n${charts.join('\n')}`);
 }
 
 function memorySection(summary: Summary, kinds: Map<string, SubjectKind>): string {
-  if (summary.memory.length === 0) return '<section id="memory"><h2>Memory</h2>\n<p>No memory figures in this summary.</p></section>';
+  if (summary.memory.length === 0) return section('memory', 'Memory', '<p>No memory figures in this summary.</p>');
   const figures = [...summary.memory].sort((a, b) => a.bytesPerEntry - b.bytesPerEntry);
   const manyEntries = new Set(figures.map((m) => m.entries)).size > 1;
   const label = (subject: string, entries: number): string => (manyEntries ? `${subject} @ ${fmtEntries(entries)}` : subject);
@@ -613,22 +647,24 @@ function memorySection(summary: Summary, kinds: Map<string, SubjectKind>): strin
     td(esc(fmtBytes(m.heapBytes)), 'num r'),
     td(esc(fmtBytes(m.externalBytes)), 'num r'),
   ]);
-  return (
-    `<section id="memory"><h2>Memory</h2>\n<p class="muted">(JS heap + external + WASM memory growth) / entries.</p>\n${chart}\n` +
-    `${table(['Subject', 'Entries', 'Bytes per entry', 'JS heap', 'External'], rows, 'memory')}</section>`
-  );
+  const intro = '<p class="muted">(JS heap + external + WASM memory growth) / entries.</p>';
+  const figuresTable = table(['Subject', 'Entries', 'Bytes per entry', 'JS heap', 'External'], rows, 'memory');
+  return section('memory', 'Memory', `${intro}\n${chart}\n${figuresTable}`);
 }
 
 function skippedSection(summary: Summary): string {
   const body = summary.skipped.length
     ? table(['Subject', 'Reason'], summary.skipped.map((s) => [td(esc(s.subject)), td(esc(s.reason))]), 'skipped')
     : '<p>Every subject ran.</p>';
-  return `<section id="skipped"><h2>Skipped subjects</h2>\n${body}</section>`;
+  return section('skipped', 'Skipped subjects', body);
 }
 
 const CSS = `
 :root { color-scheme: light; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1f2328; background: #fff; }
+body {
+  margin: 0; color: #1f2328; background: #fff;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+}
 main { max-width: 1120px; margin: 0 auto; padding: 24px; }
 h1 { font-size: 1.7em; margin: 0 0 4px; }
 h2 { font-size: 1.3em; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; margin-top: 2em; }
