@@ -3,7 +3,7 @@
 // (times in ns). A run writes new/ and, once compared, moves it to the
 // baseline's name so the next run compares against it.
 
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Comparison, Estimates } from './stats.js';
 
@@ -19,7 +19,7 @@ export function cellDir(root: string, benchmark: string, subject: string, entrie
   return join(root, benchmark, entries === defaultEntries ? name : `${name}-${entries}`);
 }
 
-function writeJson(path: string, value: unknown): void {
+export function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
@@ -45,8 +45,10 @@ export function saveBaseline(dir: string, baseline: string): void {
   cpSync(join(dir, 'new'), join(dir, baseline), { recursive: true });
 }
 
-export function baselineExists(root: string, baseline: string, dirs: string[]): boolean {
-  return dirs.some((dir) => existsSync(join(dir, baseline, 'sample.json'))) || existsSync(join(root, baseline));
+/** Whether any cell of these benchmarks has the named baseline. */
+export function baselineExists(root: string, benchmarks: string[], baseline: string): boolean {
+  return benchmarks.some((benchmark) => {
+    const dir = join(root, benchmark);
+    return existsSync(dir) && readdirSync(dir).some((cell) => existsSync(join(dir, cell, baseline, 'sample.json')));
+  });
 }
-
-export { writeJson };

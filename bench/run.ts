@@ -124,6 +124,9 @@ function main(): void {
   const sampler = options.quick ? { warmUpMs: 100, measureMs: 250, samples: 20 } : { warmUpMs: 500, measureMs: 1500, samples: 50 };
   const resamples = options.quick ? 10_000 : 100_000;
   const ids = benchmarks.map((b) => b.id);
+  if (options.mustExist && !baselineExists(root, ids, options.compareWith)) {
+    throw new Error(`baseline "${options.compareWith}" does not exist under ${root}`);
+  }
 
   const jobs: Job[] = [];
   for (const engine of options.engines) {
@@ -164,9 +167,6 @@ function main(): void {
   progress('analysing\n');
 
   const dirOf = (r: RawSample) => cellDir(root, r.benchmark, r.subject, r.entries, DEFAULT_ENTRIES[r.benchmark]);
-  if (options.mustExist && !baselineExists(root, options.compareWith, raws.map(dirOf))) {
-    throw new Error(`baseline "${options.compareWith}" does not exist under ${root}`);
-  }
   const cellsOf = new Map<string, Cell[]>();
   const scale = new Map<string, ScaleSeries>();
   for (const raw of raws) {
