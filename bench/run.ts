@@ -12,6 +12,7 @@ import { availableBackends } from '../src/index.js';
 import { packageRoot } from '../src/native-core.js';
 import { analyse, change, regressions, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
+import { FLOOR_NAMES } from './floors.js';
 import { renderReport } from './report.js';
 import { ENGINE_NAMES, PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, Summary } from './summary.js';
@@ -148,7 +149,7 @@ function main(): void {
     jobs.push({ subject: peer.name, kind: 'peer', runs, memoryEntries: peer.name === 'lru-cache' ? MEMORY_ENTRIES : undefined, sampler });
   }
   if (ids.includes('get_model_hit')) {
-    for (const floor of ['floor:map-get', 'floor:napi-call', 'floor:wasm-call']) {
+    for (const floor of FLOOR_NAMES) {
       jobs.push({ subject: floor, kind: 'floor', runs: [], sampler });
     }
   }

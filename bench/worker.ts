@@ -2,11 +2,10 @@
 // so that no JIT state or heap carries over from another. Started by run.ts
 // with a JSON job as its argument; prints one JSON result per line.
 
-import { loadAddon } from '../src/native-core.js';
-import { compileWasm, instantiateWasm } from '../src/wasm-core.js';
-import { sample, type Routine, type SamplerOptions } from './sampler.js';
+import { FLOOR_BATCH, floorRoutine } from './floors.js';
+import { sample, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
-import { BENCHMARKS, MiB, lookupOrder, modelId } from './workloads.js';
+import { BENCHMARKS, MiB, modelId } from './workloads.js';
 import type { BackendName } from '../src/index.js';
 
 export interface Job {
@@ -26,34 +25,6 @@ export type WorkerResult =
 const emit = (result: WorkerResult): void => {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 };
-
-const FLOOR_BATCH = 1024;
-
-/** The physical floors of a hit: a Map.get, and an empty call into each engine. */
-function floorRoutine(name: string): Routine {
-  const keys = Array.from({ length: 100 }, (_, i) => modelId(i));
-  const lookups = lookupOrder(FLOOR_BATCH, keys.length);
-  if (name === 'floor:map-get') {
-    const map = new Map(keys.map((key, i) => [key, i]));
-    const order = lookups.map((i) => keys[i]);
-    return {
-      run() {
-        let sum = 0;
-        for (let i = 0; i < order.length; i++) sum += map.get(order[i])!;
-        return sum + 1;
-      },
-    };
-  }
-  const noop =
-    name === 'floor:napi-call' ? loadAddon().noop : name === 'floor:wasm-call' ? instantiateWasm(compileWasm()).noop : undefined;
-  if (noop === undefined) throw new Error(`unknown floor ${name}`);
-  return {
-    run() {
-      for (let i = 0; i < lookups.length; i++) noop(lookups[i]);
-      return lookups.length;
-    },
-  };
-}
 
 function measureMemory(subject: Subject, entries: number): WorkerResult {
   const gc = (globalThis as { gc?: () => void }).gc;
