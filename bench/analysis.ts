@@ -2,7 +2,7 @@
 // floors and peers, target verdicts, changes against a baseline, and the
 // regression gate. Pure functions; run.ts does the I/O.
 
-import { classifyOutliers, compare, estimates, type Comparison, type Estimates } from './stats.js';
+import { classifyOutliers, estimates, type Estimates } from './stats.js';
 import type { Cell, SubjectKind, Target } from './summary.js';
 
 export interface RawSample {
@@ -15,18 +15,26 @@ export interface RawSample {
   times: number[];
 }
 
+/** A sample in criterion's shape: batches per sample, and each sample's total ns divided by the units in one batch. */
+export interface UnitSample {
+  iters: number[];
+  times: number[];
+}
+
 /** Criterion works per iteration; here one iteration is a batch, so times are divided into units. */
-export function perUnit(raw: Pick<RawSample, 'iters' | 'times' | 'unitsPerBatch'>): { iters: number[]; times: number[] } {
+export function perUnit(raw: Pick<RawSample, 'iters' | 'times' | 'unitsPerBatch'>): UnitSample {
   return { iters: raw.iters, times: raw.times.map((t) => t / raw.unitsPerBatch) };
 }
 
-export function analyse(raw: RawSample, resamples: number): { cell: Cell; estimates: Estimates } {
+/** The cell for the summary, its criterion estimates, and the per-unit sample they came from. */
+export function analyse(raw: RawSample, resamples: number): { cell: Cell; estimates: Estimates; sample: UnitSample } {
   const sample = perUnit(raw);
   const est = estimates(sample, { resamples });
   const samples = sample.times.map((t, i) => t / sample.iters[i]);
   const { counts } = classifyOutliers(samples);
   const mean = est.mean;
   return {
+    sample,
     estimates: est,
     cell: {
       subject: raw.subject,
@@ -38,16 +46,6 @@ export function analyse(raw: RawSample, resamples: number): { cell: Cell; estima
       outliers: { lowSevere: counts.lowSevere, lowMild: counts.lowMild, highMild: counts.highMild, highSevere: counts.highSevere },
     },
   };
-}
-
-export function change(base: RawSample, next: RawSample, resamples: number): Comparison {
-  const a = perUnit(base);
-  const b = perUnit(next);
-  return compare(
-    { iters: a.iters, times: a.times },
-    { iters: b.iters, times: b.times },
-    { resamples },
-  );
 }
 
 /** The floor subjects under each engine: a Map lookup plus one empty call across its boundary. */

@@ -10,10 +10,11 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { availableBackends } from '../src/index.js';
 import { packageRoot } from '../src/native-core.js';
-import { analyse, change, regressions, relate, type RawSample } from './analysis.js';
+import { analyse, regressions, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { FLOOR_NAMES } from './floors.js';
 import { renderReport } from './report.js';
+import { compare } from './stats.js';
 import { ENGINE_NAMES, PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, Summary } from './summary.js';
 import type { Job, WorkerResult } from './worker.js';
@@ -172,11 +173,11 @@ function main(): void {
   const scale = new Map<string, ScaleSeries>();
   for (const raw of raws) {
     const dir = dirOf(raw);
-    const { cell, estimates } = analyse(raw, resamples);
-    writeNew(dir, { sampling_mode: 'Linear', iters: raw.iters, times: raw.times.map((t) => t / raw.unitsPerBatch) }, estimates);
+    const { cell, estimates, sample } = analyse(raw, resamples);
+    writeNew(dir, { sampling_mode: 'Linear', ...sample }, estimates);
     const base = readBaseline(dir, options.compareWith);
     if (base !== undefined) {
-      const comparison = change({ ...raw, iters: base.iters, times: base.times, unitsPerBatch: 1 }, raw, resamples);
+      const comparison = compare(base, sample, { resamples });
       writeChange(dir, comparison);
       cell.change = { ...comparison, baseline: options.compareWith };
     }

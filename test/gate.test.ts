@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyse, change, regressions, type RawSample } from '../bench/analysis.js';
+import { analyse, perUnit, regressions, type RawSample } from '../bench/analysis.js';
 import { sample } from '../bench/sampler.js';
+import { compare } from '../bench/stats.js';
 
 // Real measurements of a real routine: a gross, injected 2x slowdown must trip
 // the gate, and two runs of the same routine must not.
@@ -37,7 +38,7 @@ function measurePair(baseRounds: number, nextRounds: number): [RawSample, RawSam
 
 function gate(base: RawSample, next: RawSample): number {
   const { cell } = analyse(next, 2000);
-  cell.change = { ...change(base, next, 2000), baseline: 'base' };
+  cell.change = { ...compare(perUnit(base), perUnit(next), { resamples: 2000 }), baseline: 'base' };
   return regressions([cell], 15).length;
 }
 
