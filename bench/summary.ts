@@ -61,9 +61,11 @@ export interface ScaleSeries {
 export interface MemoryFigure {
   subject: string;
   entries: number;
-  /** (JS heap + external + WASM memory growth) / entries. */
+  /** (heapBytes + externalBytes) / entries. */
   bytesPerEntry: number;
+  /** Growth of the JS heap after a full GC. */
   heapBytes: number;
+  /** Growth of memory outside the JS heap: typed arrays, WASM memory, the addon's slot storage. */
   externalBytes: number;
 }
 

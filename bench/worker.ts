@@ -2,6 +2,7 @@
 // so that no JIT state or heap carries over from another. Started by run.ts
 // with a JSON job as its argument; prints one JSON result per line.
 
+import { loadAddon } from '../src/native-core.js';
 import { FLOOR_BATCH, floorRoutine } from './floors.js';
 import { sample, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
@@ -26,22 +27,24 @@ const emit = (result: WorkerResult): void => {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 };
 
+/** JS heap, external memory (typed arrays, WASM memory) and the addon's own storage, after a full GC. */
+function heldBytes(subject: Subject): { heap: number; external: number } {
+  (globalThis as { gc?: () => void }).gc!();
+  const { heapUsed, external } = process.memoryUsage();
+  return { heap: heapUsed, external: external + (subject.name === 'native' ? loadAddon().memoryBytes() : 0) };
+}
+
 function measureMemory(subject: Subject, entries: number): WorkerResult {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('memory figures need node --expose-gc');
+  if (!('gc' in globalThis)) throw new Error('memory figures need node --expose-gc');
   const ids = Array.from({ length: entries }, (_, i) => modelId(i));
-  gc();
-  const before = process.memoryUsage();
+  const before = heldBytes(subject);
   const store = subject.create({ entries, bytes: entries * MiB });
   for (let i = 0; i < entries; i++) store.set(ids[i], i, MiB);
-  gc();
-  const after = process.memoryUsage();
+  const after = heldBytes(subject);
   if (store.size !== entries) throw new Error(`${subject.name} holds ${store.size} of ${entries}`);
-  const heapBytes = after.heapUsed - before.heapUsed;
+  const heapBytes = after.heap - before.heap;
   const externalBytes = after.external - before.external;
-  // RSS covers what neither V8 counter sees: the addon's own allocations.
-  const total = Math.max(after.rss - before.rss, heapBytes + externalBytes);
-  return { type: 'memory', entries, bytesPerEntry: total / entries, heapBytes, externalBytes };
+  return { type: 'memory', entries, bytesPerEntry: (heapBytes + externalBytes) / entries, heapBytes, externalBytes };
 }
 
 function main(job: Job): void {

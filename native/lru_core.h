@@ -56,6 +56,8 @@ class LruCore {
 
   uint64_t bytes() const { return total_; }
   uint64_t sizeOf(int32_t slot) const { return nodes_[slot].bytes; }
+  // Bytes of slot storage held now.
+  size_t memoryBytes() const { return capacity_ * sizeof(Node); }
   size_t count() const { return count_; }
   int32_t head() const { return head_; }
   int32_t tail() const { return tail_; }

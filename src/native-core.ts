@@ -20,6 +20,8 @@ export interface NativeAddon {
   victimBatch: number;
   /** An empty call shaped like touch(slot), for the benchmarks' floor. */
   noop(slot: number): void;
+  /** Slot storage held by every native cache in the process, which V8's counters do not see. */
+  memoryBytes(): number;
   create(maxEntries: number, maxBytes: number, victims: Float64Array): NativeHandle;
 }
 
