@@ -1,4 +1,4 @@
-// `npm run bench`: the four cache benchmarks on every engine, beside the
+// `caro-cache bench` (and `npm run bench`): the four cache benchmarks on every engine, beside the
 // floors and the npm peers, each subject in its own process, then criterion's
 // statistics, files, HTML report, baseline comparison and gates.
 
@@ -20,11 +20,12 @@ import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, Summary } from 
 import type { Job, WorkerResult } from './worker.js';
 import { BENCHMARKS } from './workloads.js';
 
-const USAGE = `Usage: npm run bench -- [filter] [options]
+const USAGE = `Usage: caro-cache bench [filter] [options]   (in a clone: npm run bench -- ...)
 
   filter                       run only benchmarks whose id contains this text
   --backend native|wasm|ts     only this engine (peers and floors still run)
-  --quick                      short sampling: under a minute
+  --quick                      short sampling, scale up to 10^4 entries, no memory figures:
+                               under a minute
   --save-baseline NAME         save this run as NAME (default: base)
   --baseline NAME              compare against NAME and keep it unchanged
   --fail-on-regression PCT     exit 1 if a cell regressed by more than PCT% (p < 0.05)
@@ -34,11 +35,14 @@ const USAGE = `Usage: npm run bench -- [filter] [options]
 
 const DEFAULT_ENTRIES: Record<string, number> = { get_model_hit: 100, add_model: 100, remove_model: 100, lru_eviction_full: 50 };
 const SCALE = [100, 10_000, 1_000_000];
+// Filling caches of a million entries dominates a quick run, so it stops at 10^4.
+const QUICK_SCALE = [100, 10_000];
 const SCALED = ['get_model_hit', 'add_model'];
 const MEMORY_ENTRIES = 1_000_000;
 
-function parse() {
+function parse(args: string[]) {
   const { values, positionals } = parseArgs({
+    args,
     allowPositionals: true,
     options: {
       backend: { type: 'string' },
@@ -51,10 +55,7 @@ function parse() {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  if (positionals.length > 1) throw new RangeError(`one filter at most, got ${positionals.join(' ')}`);
   if (values.backend !== undefined && !ENGINE_NAMES.includes(values.backend as never)) {
     throw new RangeError(`--backend must be one of ${ENGINE_NAMES.join(', ')}, got ${values.backend}`);
   }
@@ -64,6 +65,7 @@ function parse() {
     throw new RangeError('--baseline and --save-baseline cannot be combined');
   }
   return {
+    help: values.help,
     filter: positionals[0] ?? '',
     engines: values.backend === undefined ? [...ENGINE_NAMES] : [values.backend],
     quick: values.quick,
@@ -118,8 +120,13 @@ function environment(quick: boolean): Summary['environment'] {
   };
 }
 
-function main(): void {
-  const options = parse();
+/** Runs the harness with command-line arguments; returns the exit code. */
+export function runBench(args: string[]): number {
+  const options = parse(args);
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const root = join(options.out, 'cache');
   const benchmarks = BENCHMARKS.filter((b) => b.id.includes(options.filter));
   if (benchmarks.length === 0) throw new RangeError(`no benchmark id contains "${options.filter}"`);
@@ -134,9 +141,10 @@ function main(): void {
   for (const engine of options.engines) {
     const runs = ids.map((benchmark) => ({ benchmark, entries: DEFAULT_ENTRIES[benchmark] }));
     for (const benchmark of ids.filter((id) => SCALED.includes(id))) {
-      for (const entries of SCALE) if (entries !== DEFAULT_ENTRIES[benchmark]) runs.push({ benchmark, entries });
+      for (const entries of options.quick ? QUICK_SCALE : SCALE) if (entries !== DEFAULT_ENTRIES[benchmark]) runs.push({ benchmark, entries });
     }
-    jobs.push({ subject: engine, kind: 'engine', runs, memoryEntries: MEMORY_ENTRIES, sampler });
+    const memoryEntries = options.quick ? undefined : MEMORY_ENTRIES;
+    jobs.push({ subject: engine, kind: 'engine', runs, memoryEntries, sampler });
   }
   const skipped: Summary['skipped'] = [];
   for (const peer of PEERS) {
@@ -147,7 +155,9 @@ function main(): void {
       continue;
     }
     const runs = ids.map((benchmark) => ({ benchmark, entries: DEFAULT_ENTRIES[benchmark] }));
-    jobs.push({ subject: peer.name, kind: 'peer', runs, memoryEntries: peer.name === 'lru-cache' ? MEMORY_ENTRIES : undefined, sampler });
+    // lru-cache is the byte-limited peer: its memory is the one to compare against.
+    const memoryEntries = peer.name === 'lru-cache' && !options.quick ? MEMORY_ENTRIES : undefined;
+    jobs.push({ subject: peer.name, kind: 'peer', runs, memoryEntries, sampler });
   }
   if (ids.includes('get_model_hit')) {
     for (const floor of FLOOR_NAMES) {
@@ -242,7 +252,7 @@ function main(): void {
       }
     }
   }
-  if (failed) process.exitCode = 1;
+  return failed ? 1 : 0;
 }
 
 function print(summary: Summary): void {
@@ -266,11 +276,4 @@ function print(summary: Summary): void {
     console.log(`\nmemory at ${MEMORY_ENTRIES} entries:`);
     for (const m of summary.memory) console.log(`  ${m.subject.padEnd(16)} ${m.bytesPerEntry.toFixed(0)} bytes per entry`);
   }
-}
-
-try {
-  main();
-} catch (error) {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
 }
