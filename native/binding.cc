@@ -381,7 +381,13 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return handle;
 }
 
+// The hash arrives as a bare token from binding.gyp, since quotes do not
+// survive the build tools' shells on every platform; it is quoted here.
+#define CARO_QUOTE(x) #x
+#define CARO_STRING(x) CARO_QUOTE(x)
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sourceHash", Napi::String::New(env, CARO_STRING(CARO_SOURCE_HASH)));
   exports.Set("create", Napi::Function::New<Create>(env, "create"));
   exports.Set("victimBatch", Napi::Number::New(env, LruCore::kVictimBatch));
   napi_value noop;

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+const require = createRequire(import.meta.url);
+const root = join(require.resolve('caro-cache/package.json'), '..');
+const sourceHash = execFileSync(process.execPath, [join(root, 'scripts', 'source-hash.mjs')], { encoding: 'utf8' });
+
+describe('prebuilt binaries', () => {
+  const binaries = readdirSync(join(root, 'prebuilds')).flatMap((platform) =>
+    readdirSync(join(root, 'prebuilds', platform)).map((file) => join(platform, file)),
+  );
+
+  test('linux-x64 and linux-arm64 are prebuilt, for Node-API and glibc', () => {
+    assert.deepEqual(binaries.sort(), ['linux-arm64/caro-cache.glibc.node', 'linux-x64/caro-cache.glibc.node']);
+  });
+
+  // A binary of any architecture carries its source hash as a string, so this
+  // also checks the ones this machine cannot load.
+  test('every committed binary was built from the current native sources (else run npm run prebuild)', () => {
+    for (const binary of binaries) {
+      const bytes = readFileSync(join(root, 'prebuilds', binary));
+      assert.ok(bytes.includes(sourceHash), `${binary} was built from other sources than native/ holds now`);
+    }
+  });
+
+  test("this machine's binary loads and reports the same hash", () => {
+    const addon = require(join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'caro-cache.glibc.node')) as { sourceHash: string };
+    assert.equal(addon.sourceHash, sourceHash);
+  });
+});
+
+test('the package ships what it needs and nothing else', () => {
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [
+    { files: { path: string }[] },
+  ];
+  const files = pack.files.map((f) => f.path).sort();
+  for (const needed of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'binding.gyp',
+    'scripts/source-hash.mjs',
+    'native/binding.cc',
+    'native/lru_core.cc',
+    'native/lru_core.h',
+    'dist/lru.wasm',
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/cli.js',
+    'dist/bench/run.js',
+    'dist/bench/worker.js',
+    'prebuilds/linux-x64/caro-cache.glibc.node',
+    'prebuilds/linux-arm64/caro-cache.glibc.node',
+  ]) {
+    assert.ok(files.includes(needed), `${needed} is missing from the package`);
+  }
+  const allowed = /^(LICENSE|README\.md|package\.json|binding\.gyp|scripts\/source-hash\.mjs|native\/[^/]+\.(cc|h)|dist\/(lru\.wasm|(src|bench)\/[^/]+\.(js|d\.ts))|prebuilds\/[^/]+\/[^/]+\.node)$/;
+  assert.deepEqual(files.filter((f) => !allowed.test(f)), []);
+  assert.ok(!files.some((f) => f.includes('selftest')), 'the clock self-test needs devDependencies and stays out');
+});
