@@ -1,11 +1,12 @@
 // Real installs of the packed tarball into empty projects, as users get it.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { npm } from './npm.js';
 
 const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
 const work = mkdtempSync(join(tmpdir(), 'caro-install-'));
@@ -26,10 +27,9 @@ function install(name: string, tarball: string, extra: Record<string, string>): 
   const dir = join(work, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  const result = spawnSync('npm', ['install', tarball, '--foreground-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+  const result = npm(['install', tarball, '--foreground-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: dir,
     env: environment(extra),
-    encoding: 'utf8',
   });
   const output = `${result.stdout}\n${result.stderr}`;
   assert.equal(result.status, 0, `npm install failed:\n${output}`);
@@ -47,9 +47,8 @@ describe('installing the packed tarball', () => {
   let withoutPrebuilds = '';
   before(() => {
     // dist/ is fresh from pretest, so the prepare script need not run again.
-    const [pack] = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8', env: environment() }),
-    ) as [{ filename: string }];
+    const packed = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, env: environment() });
+    const [pack] = JSON.parse(packed.stdout) as [{ filename: string }];
     tarball = join(work, pack.filename);
     const unpacked = join(work, 'unpacked');
     mkdirSync(unpacked);
