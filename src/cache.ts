@@ -3,6 +3,8 @@ import { VICTIM_BATCH, type LruCore } from './core.js';
 import type { BackendName, Cache, CacheOptions, CacheStats } from './types.js';
 
 const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'ts'];
+/** How deep onEvict may re-enter set() on the same cache. */
+const MAX_DEPTH = 64;
 
 /**
  * The one public cache over every engine. Keys live here, in a Map from key
@@ -12,9 +14,9 @@ const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'ts'];
  * integer across the boundary.
  */
 class LruCache<V> implements Cache<V> {
-  readonly backend: BackendName;
-  readonly maxEntries: number;
-  readonly maxBytes: number;
+  readonly #backend: BackendName;
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
   #core: LruCore | null;
   readonly #slots = new Map<string, number>();
   readonly #keys: (string | undefined)[] = [];
@@ -26,6 +28,10 @@ class LruCache<V> implements Cache<V> {
   #deletes = 0;
   #evictions = 0;
   #evictedBytes = 0;
+  // How deep onEvict callbacks have re-entered set(): bounded, so endless
+  // recursion fails cleanly before a set starts rather than by stack overflow
+  // in the middle of one.
+  #depth = 0;
 
   constructor(
     backend: BackendName,
@@ -34,11 +40,23 @@ class LruCache<V> implements Cache<V> {
     maxBytes: number,
     onEvict: ((key: string, value: V, bytes: number) => void) | undefined,
   ) {
-    this.backend = backend;
+    this.#backend = backend;
     this.#core = core;
-    this.maxEntries = maxEntries;
-    this.maxBytes = maxBytes;
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
     this.#onEvict = onEvict;
+  }
+
+  get backend(): BackendName {
+    return this.#backend;
+  }
+
+  get maxEntries(): number {
+    return this.#maxEntries;
+  }
+
+  get maxBytes(): number {
+    return this.#maxBytes;
   }
 
   get size(): number {
@@ -76,17 +94,18 @@ class LruCache<V> implements Cache<V> {
     return this.#slots.has(key);
   }
 
-  set(key: string, value: V, bytes = 0): this {
+  set(key: string, value: V, size = 0): this {
     const core = this.#open();
+    if (this.#depth >= MAX_DEPTH) throw new RangeError(`onEvict re-entered set() more than ${MAX_DEPTH} levels deep`);
     checkKey(key);
-    checkSize(bytes, 'bytes');
-    if (bytes > this.maxBytes) {
-      throw new RangeError(`bytes (${bytes}) exceeds the cache's maxBytes (${this.maxBytes})`);
+    const bytes = toSize(size, 'bytes');
+    if (bytes > this.#maxBytes) {
+      throw new RangeError(`bytes (${bytes}) exceeds the cache's maxBytes (${this.#maxBytes})`);
     }
     let slot = this.#slots.get(key);
     // With a finite maxBytes evictions keep the total below it; without one,
     // refuse a total that a double could no longer hold exactly.
-    if (this.maxBytes === Infinity && bytes > 0) {
+    if (this.#maxBytes === Infinity && bytes > 0) {
       const rest = core.bytes() - (slot === undefined ? 0 : core.sizeOf(slot));
       if (rest > Number.MAX_SAFE_INTEGER - bytes) {
         throw new RangeError(`bytes (${bytes}) would take the cache's total past Number.MAX_SAFE_INTEGER`);
@@ -201,12 +220,17 @@ class LruCache<V> implements Cache<V> {
   #report(evicted: [string, V, number][]): void {
     const onEvict = this.#onEvict!;
     let failure: { error: unknown } | undefined;
-    for (const [key, value, bytes] of evicted) {
-      try {
-        onEvict(key, value, bytes);
-      } catch (error) {
-        failure ??= { error };
+    this.#depth++;
+    try {
+      for (const [key, value, bytes] of evicted) {
+        try {
+          onEvict(key, value, bytes);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
+    } finally {
+      this.#depth--;
     }
     if (failure !== undefined) throw failure.error;
   }
@@ -216,12 +240,16 @@ function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${describe(key)}`);
 }
 
-/** A size: a non-negative safe integer. */
-function checkSize(value: unknown, name: string): asserts value is number {
+/**
+ * A size: a non-negative safe integer. Returned with -0 made 0, which one
+ * engine would otherwise hand back to onEvict as -0 and the others as 0.
+ */
+function toSize(value: unknown, name: string): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${name} must be a non-negative integer no larger than 2^53-1, got ${value}`);
   }
+  return value + 0;
 }
 
 function describe(value: unknown): string {
@@ -233,18 +261,18 @@ function describe(value: unknown): string {
 
 function checkLimit(value: unknown, name: string, smallest: number): number {
   if (value === undefined || value === Infinity) return Infinity;
-  checkSize(value, name);
-  if (value < smallest) throw new RangeError(`${name} must be at least ${smallest} or Infinity, got ${value}`);
-  return value;
+  const limit = toSize(value, name);
+  if (limit < smallest) throw new RangeError(`${name} must be at least ${smallest} or Infinity, got ${limit}`);
+  return limit;
 }
 
-function checkBackend<V>(options: CacheOptions<V>): BackendName | 'auto' {
-  const fromEnv = options.backend === undefined;
-  const backend: unknown = fromEnv ? (process.env.CARO_CACHE_BACKEND || 'auto') : options.backend;
+function checkBackend(option: unknown): BackendName | 'auto' {
+  const fromEnv = option === undefined;
+  const backend: unknown = fromEnv ? (process.env.CARO_CACHE_BACKEND || 'auto') : option;
   const name = fromEnv ? 'the CARO_CACHE_BACKEND environment variable' : 'options.backend';
   if (typeof backend !== 'string') throw new TypeError(`${name} must be a string, got ${describe(backend)}`);
   if (!BACKEND_CHOICES.includes(backend)) {
-    throw new RangeError(`${name} must be one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(backend)}`);
+    throw new RangeError(`${name} must be one of ${BACKEND_CHOICES.join(', ')}, got ${describe(backend)}`);
   }
   return backend as BackendName | 'auto';
 }
@@ -254,11 +282,13 @@ export function createCache<V>(options: CacheOptions<V> = {}): Cache<V> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
-  const maxEntries = checkLimit(options.maxEntries, 'maxEntries', 1);
-  const maxBytes = checkLimit(options.maxBytes, 'maxBytes', 0);
-  if (options.onEvict !== undefined && typeof options.onEvict !== 'function') {
-    throw new TypeError(`onEvict must be a function, got ${describe(options.onEvict)}`);
+  // Each option is read once: a getter cannot answer one thing to the check and another to the cache.
+  const { maxEntries: entries, maxBytes: bytes, backend, onEvict } = options;
+  const maxEntries = checkLimit(entries, 'maxEntries', 1);
+  const maxBytes = checkLimit(bytes, 'maxBytes', 0);
+  if (onEvict !== undefined && typeof onEvict !== 'function') {
+    throw new TypeError(`onEvict must be a function, got ${describe(onEvict)}`);
   }
-  const { name, factory } = resolveBackend(checkBackend(options));
-  return new LruCache<V>(name, factory(maxEntries, maxBytes), maxEntries, maxBytes, options.onEvict);
+  const { name, factory } = resolveBackend(checkBackend(backend));
+  return new LruCache<V>(name, factory(maxEntries, maxBytes), maxEntries, maxBytes, onEvict);
 }
