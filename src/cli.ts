@@ -1,30 +1,49 @@
 #!/usr/bin/env node
-// The caro-cache command line. Its one command so far runs the benchmark
-// harness on the engines installed here; the model store's commands join it.
+// The caro-cache command line: the model store's commands (model-cli.ts) and
+// the benchmark harness.
 
-import { runBench } from '../bench/run.js';
+import { GLOBAL_OPTIONS, isStoreCommand, runStoreCommand, storeUsage } from './model-cli.js';
 
-const USAGE = `Usage: caro-cache <command> [options]
+const USAGE = `Usage: caro-cache [--dir DIR] [--max-bytes SIZE] <command> [options]
 
 Commands:
+${storeUsage()}
   bench     the cache benchmarks on every engine installed here (caro-cache bench --help)
 
 Options:
-  --help    this text`;
+  --help    this text; caro-cache <command> --help for a command's`;
 
-function main(args: string[]): number {
-  const [command, ...rest] = args;
+/** Global options given before the command move after it, where the command's parser reads them. */
+function splitCommand(args: string[]): { command: string | undefined; rest: string[] } {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < args.length && args[i].startsWith('--') && Object.hasOwn(GLOBAL_OPTIONS, args[i].slice(2).split('=')[0])) {
+    leading.push(args[i]);
+    if (!args[i].includes('=') && i + 1 < args.length) leading.push(args[++i]);
+    i++;
+  }
+  return { command: args[i], rest: [...leading, ...args.slice(i + 1)] };
+}
+
+async function main(args: string[]): Promise<number> {
+  const { command, rest } = splitCommand(args);
   if (command === undefined || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command === 'bench') return runBench(rest);
+  // The harness loads only for bench, so the store's commands start faster.
+  if (command === 'bench') return (await import('../bench/run.js')).runBench(rest);
+  if (isStoreCommand(command)) return runStoreCommand(command, rest);
   throw new RangeError(`unknown command "${command}" (caro-cache --help lists them)`);
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(`caro-cache: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`caro-cache: ${message.replace(/\s*\n\s*/g, ' ')}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,779 @@
+// ModelCache: a durable, size-bounded on-disk store of model files.
+//
+// The in-memory `Cache` (createCache, on any engine) is the index: id ->
+// entry, with the recency order, the byte total and the choice of victims.
+// The journal (journal.ts) is the record of it on disk. Every change runs in a
+// session: take the store's lock (lock.ts), replay what other processes
+// appended since this one last looked, apply, append, release. Reads (`get`,
+// `has`, `list`) touch only memory; the recency a hit refreshes is appended
+// later, by a timer, by the next change or by `close`.
+//
+// On disk (docs/model-store.md):
+//   <dir>/journal        the journal
+//   <dir>/lock           present while a process holds the lock
+//   <dir>/models/<name>  the models' files (model-ids.ts names them)
+//   <dir>/tmp/<pid>-*    files being copied or downloaded
+
+import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
+import { link, lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { createCache } from './cache.js';
+import { download } from './download.js';
+import { isJournalTemp, Journal, type JournalRecord } from './journal.js';
+import { acquireLock, processAlive } from './lock.js';
+import { copyHashing, fsyncDir, fsyncFile, hashFile, removeFile, type Hashed } from './model-files.js';
+import { checkId, checkOptions, checkPath, checkSha256, describe, fileNameFor, isModelFileName, MAX_ID_LENGTH } from './model-ids.js';
+import { parseSize } from './sizes.js';
+import type { BackendName, Cache } from './types.js';
+
+export interface CachedModel {
+  id: string;
+  /** Absolute path of the model's file in the store. */
+  path: string;
+  bytes: number;
+  /** SHA-256 of the file's content, lower-case hex. */
+  sha256: string;
+  /** ISO 8601. */
+  addedAt: string;
+  /** ISO 8601. */
+  lastAccessed: string;
+}
+
+export interface ModelCacheOptions {
+  /** The store's directory; default `$CARO_CACHE_DIR`, else `$XDG_CACHE_HOME/caro-cache/models`, else `~/.cache/caro-cache/models`. */
+  dir?: string;
+  /** Most bytes kept; default `$CARO_CACHE_MAX_BYTES` (a size such as `20GiB`), else 10 GiB. */
+  maxBytes?: number;
+  /** The index's engine, as for createCache. */
+  backend?: BackendName | 'auto';
+}
+
+export interface ModelCacheStats {
+  dir: string;
+  count: number;
+  bytes: number;
+  maxBytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+export interface VerifyResult {
+  valid: string[];
+  corrupted: string[];
+  missing: string[];
+}
+
+export const DEFAULT_MAX_BYTES = 10 * 2 ** 30;
+
+/** Recency refreshed by `get` is appended this long after the first unrecorded hit. */
+const FLUSH_DELAY_MS = 2_000;
+/** The journal is rewritten once it holds more than this many records and more than 4 per model. */
+const COMPACT_MIN_RECORDS = 256;
+/** Ids per touch record. */
+const TOUCH_CHUNK = 512;
+
+const JOURNAL = 'journal';
+const LOCK = 'lock';
+const MODELS = 'models';
+const TMP = 'tmp';
+const TEMP_NAME = /^(\d+)-[0-9a-f]+\.(part|download)$/;
+
+/** Temporary files this process is writing right now, which recovery in another store object must leave alone. */
+const activeTemps = new Set<string>();
+
+/** The directory a store opens without `dir`. */
+export function defaultDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CARO_CACHE_DIR) return resolve(env.CARO_CACHE_DIR);
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'caro-cache', 'models');
+  return join(homedir(), '.cache', 'caro-cache', 'models');
+}
+
+/** The limit a store opens with without `maxBytes`. */
+export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return env.CARO_CACHE_MAX_BYTES ? parseSize(env.CARO_CACHE_MAX_BYTES, 'the CARO_CACHE_MAX_BYTES environment variable') : DEFAULT_MAX_BYTES;
+}
+
+interface Entry {
+  id: string;
+  file: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+  addedAt: string;
+  /** Last access, ms since the epoch. */
+  accessed: number;
+  /** Order of this object's last unrecorded hit on it (0: none). */
+  touched: number;
+}
+
+let isoMs = NaN;
+let isoText = '';
+/** ISO text of a time in ms; hits within one millisecond share one string. */
+function iso(ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function validId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH && !id.includes('\0');
+}
+
+function addRecord(entry: Entry): JournalRecord {
+  return { t: 'add', id: entry.id, file: entry.file, bytes: entry.bytes, sha256: entry.sha256, addedAt: entry.addedAt, at: entry.accessed };
+}
+
+const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class ModelCache {
+  readonly #dir: string;
+  readonly #models: string;
+  readonly #tmp: string;
+  readonly #lockPath: string;
+  readonly #maxBytes: number;
+  readonly #index: Cache<Entry>;
+  #journal: Journal;
+  /** Entries hit since recency was last appended, each once; their `touched` orders them. */
+  #dirty: Entry[] = [];
+  #sequence = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** The tail of this object's chain of sessions: one at a time. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Where the index's onEvict puts victims during a session. */
+  #victims: Entry[] = [];
+  /** The index may be ahead of the journal (an append failed): reload it at the next session. */
+  #stale = false;
+  readonly #fetches = new Map<string, { promise: Promise<CachedModel>; listeners: Set<(done: number, total?: number) => void> }>();
+  readonly #downloads = new Set<AbortController>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+
+  private constructor(dir: string, maxBytes: number, backend: BackendName | 'auto' | undefined) {
+    this.#dir = dir;
+    this.#models = join(dir, MODELS);
+    this.#tmp = join(dir, TMP);
+    this.#lockPath = join(dir, LOCK);
+    this.#maxBytes = maxBytes;
+    this.#journal = new Journal(join(dir, JOURNAL));
+    this.#index = createCache<Entry>({
+      maxBytes,
+      backend,
+      onEvict: (_id, entry) => {
+        entry.touched = 0;
+        this.#victims.push(entry);
+      },
+    });
+  }
+
+  /**
+   * Opens (creating if need be) the store in `dir` and recovers it: the
+   * journal is replayed (a torn tail ignored), temporary files of
+   * interrupted adds and downloads are removed, models whose files vanished
+   * are dropped, and least recently used models are evicted while the store
+   * holds more than `maxBytes`.
+   */
+  static async open(options?: ModelCacheOptions): Promise<ModelCache> {
+    const o = checkOptions(options);
+    let dir: string;
+    if (o.dir === undefined) dir = defaultDir();
+    else {
+      checkPath(o.dir, 'options.dir');
+      dir = resolve(o.dir);
+    }
+    let maxBytes: number;
+    if (o.maxBytes === undefined) maxBytes = defaultMaxBytes();
+    else {
+      if (typeof o.maxBytes !== 'number') throw new TypeError(`options.maxBytes must be a number, got ${describe(o.maxBytes)}`);
+      if (!Number.isSafeInteger(o.maxBytes) || o.maxBytes < 0) {
+        throw new RangeError(`options.maxBytes must be a non-negative integer no larger than 2^53-1, got ${o.maxBytes}`);
+      }
+      maxBytes = o.maxBytes;
+    }
+    const store = new ModelCache(dir, maxBytes, o.backend as BackendName | 'auto' | undefined);
+    try {
+      await mkdir(store.#models, { recursive: true });
+      await mkdir(store.#tmp, { recursive: true });
+      await store.#session(() => store.#recover());
+    } catch (error) {
+      store.#closed = true;
+      store.#index.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** The model, as the most recently used one; no disk I/O. */
+  get(id: string): CachedModel | undefined {
+    this.#check();
+    checkId(id);
+    const entry = this.#index.get(id);
+    if (entry === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    entry.accessed = Date.now();
+    if (entry.touched === 0) this.#dirty.push(entry);
+    entry.touched = ++this.#sequence;
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#closed) this.#session(async () => {}).catch(() => {});
+      }, FLUSH_DELAY_MS);
+      this.#timer.unref();
+    }
+    return this.#model(entry);
+  }
+
+  /** Whether the model is in the store, as this process last saw it; changes no recency. */
+  has(id: string): boolean {
+    this.#check();
+    checkId(id);
+    return this.#index.has(id);
+  }
+
+  /** Every model, from the most to the least recently used. */
+  list(): CachedModel[] {
+    this.#check();
+    return Array.from(this.#index.entries(), ([, entry]) => this.#model(entry));
+  }
+
+  /**
+   * Copies `source` into the store (with `move`, moves it: the source is
+   * removed once the model is recorded) while hashing it, records it as the
+   * most recently used model, and evicts least recently used models until it
+   * fits. When this resolves the file and its record are on the disk.
+   */
+  async add(id: string, source: string, options?: { sha256?: string; move?: boolean }): Promise<CachedModel> {
+    this.#check();
+    checkId(id);
+    checkPath(source, 'source');
+    const o = checkOptions(options);
+    const expected = checkSha256(o.sha256, 'options.sha256');
+    if (o.move !== undefined && typeof o.move !== 'boolean') throw new TypeError(`options.move must be a boolean, got ${describe(o.move)}`);
+    const move = o.move === true;
+    const from = resolve(source);
+    if (move && dirname(from) === this.#models) throw new RangeError(`source ${source} is a file of the store itself and cannot be moved into it`);
+    let info;
+    try {
+      info = await stat(from);
+    } catch (error) {
+      throw new Error(`source ${source} cannot be read: ${(error as Error).message}`);
+    }
+    if (!info.isFile()) throw new TypeError(`source must be a regular file, ${source} is not`);
+    this.#checkFits(info.size, `source ${source}`);
+    return this.#track(async () => {
+      const temp = this.#tempPath('part');
+      activeTemps.add(temp);
+      let committed = false;
+      try {
+        let hashed: Hashed;
+        let linked = false;
+        // A hard link stages a move without copying (the source stays until
+        // the model is recorded); a symbolic link's target is copied instead.
+        if (move && !(await lstat(from)).isSymbolicLink()) {
+          try {
+            await link(from, temp);
+            linked = true;
+          } catch (error) {
+            if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(code(error) ?? '')) throw error;
+          }
+        }
+        if (linked) {
+          hashed = await hashFile(temp);
+          await fsyncFile(temp);
+        } else {
+          hashed = await copyHashing(from, temp);
+        }
+        if (expected !== undefined && hashed.sha256 !== expected) {
+          throw new Error(`options.sha256 does not match ${source}: expected ${expected}, the file's SHA-256 is ${hashed.sha256}; nothing was added`);
+        }
+        this.#checkFits(hashed.bytes, `source ${source}`);
+        const model = await this.#commit(id, temp, hashed);
+        committed = true;
+        if (move && from !== model.path) {
+          try {
+            await unlink(from);
+          } catch (error) {
+            if (code(error) !== 'ENOENT') throw new Error(`added ${JSON.stringify(id)}, but could not remove the source ${source}: ${(error as Error).message}`);
+          }
+        }
+        return model;
+      } finally {
+        activeTemps.delete(temp);
+        if (!committed) await removeFile(temp);
+      }
+    });
+  }
+
+  /**
+   * Get-or-download: a hit (with the given `sha256`, if any) resolves at
+   * once; a miss downloads `url` into a temporary file, resuming with Range
+   * requests after an interrupted transfer, verifies it and adds it.
+   * Concurrent calls for one id share one download.
+   */
+  async fetch(
+    id: string,
+    url: string,
+    options?: { sha256?: string; onProgress?: (done: number, total?: number) => void },
+  ): Promise<CachedModel> {
+    this.#check();
+    checkId(id);
+    if (typeof url !== 'string') throw new TypeError(`url must be a string, got ${describe(url)}`);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new TypeError(`url must be an absolute http: or https: URL, got ${describe(url)}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new RangeError(`url must be an http: or https: URL, got ${describe(url)}`);
+    }
+    const o = checkOptions(options);
+    const expected = checkSha256(o.sha256, 'options.sha256');
+    const onProgress = o.onProgress;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
+    }
+    const present = this.#index.peek(id);
+    if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.get(id)!;
+    this.#misses++;
+    let shared = this.#fetches.get(id);
+    if (shared === undefined) {
+      const listeners = new Set<(done: number, total?: number) => void>();
+      const promise = this.#track(() => this.#download(id, url, expected, listeners));
+      shared = { promise, listeners };
+      this.#fetches.set(id, shared);
+      const entry = shared;
+      promise.then(
+        () => this.#fetches.get(id) === entry && this.#fetches.delete(id),
+        () => this.#fetches.get(id) === entry && this.#fetches.delete(id),
+      );
+    }
+    if (onProgress !== undefined) shared.listeners.add(onProgress as (done: number, total?: number) => void);
+    const model = await shared.promise;
+    // A download shared with a caller who asked for other content (or none).
+    if (expected !== undefined && model.sha256 !== expected) {
+      throw new Error(`GET ${url}: the download's SHA-256 is ${model.sha256}, not ${expected} (options.sha256)`);
+    }
+    return { ...model };
+  }
+
+  /** Removes the model and its file; false if it was not there. */
+  async remove(id: string): Promise<boolean> {
+    this.#check();
+    checkId(id);
+    return this.#track(() =>
+      this.#session(async () => {
+        const entry = this.#index.peek(id);
+        if (entry === undefined) return false;
+        this.#index.delete(id);
+        entry.touched = 0;
+        await this.#append([rmRecord(id, 'remove')], true);
+        await removeFile(entry.path);
+        return true;
+      }),
+    );
+  }
+
+  /**
+   * Hashes every model's file: `valid`, `corrupted` (content or size changed)
+   * or `missing`. Changes nothing; runs without the lock, so other processes
+   * are not held up, and what changed under it meanwhile is checked again.
+   */
+  async verify(): Promise<VerifyResult> {
+    this.#check();
+    return this.#track(async () => {
+      const result: VerifyResult = { valid: [], corrupted: [], missing: [] };
+      const check = async (entry: Entry): Promise<keyof VerifyResult> => {
+        try {
+          const { bytes, sha256 } = await hashFile(entry.path);
+          return bytes === entry.bytes && sha256 === entry.sha256 ? 'valid' : 'corrupted';
+        } catch (error) {
+          if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return 'missing';
+          throw error;
+        }
+      };
+      const doubtful: [Entry, keyof VerifyResult][] = [];
+      for (const [id, entry] of this.#index.entries()) {
+        const verdict = await check(entry);
+        if (verdict === 'valid') result.valid.push(id);
+        else doubtful.push([entry, verdict]);
+      }
+      if (doubtful.length > 0) {
+        // Another process may have removed or replaced these meanwhile.
+        await this.#session(async () => {});
+        for (const [entry, verdict] of doubtful) {
+          const now = this.#index.peek(entry.id);
+          if (now === undefined) continue;
+          result[now === entry ? verdict : await check(now)].push(entry.id);
+        }
+      }
+      return result;
+    });
+  }
+
+  stats(): ModelCacheStats {
+    this.#check();
+    return {
+      dir: this.#dir,
+      count: this.#index.size,
+      bytes: this.#index.bytes,
+      maxBytes: this.#maxBytes,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+    };
+  }
+
+  /** Removes every model and its file. */
+  async clear(): Promise<void> {
+    this.#check();
+    await this.#track(() =>
+      this.#session(async () => {
+        this.#index.clear();
+        this.#forgetHits();
+        try {
+          await this.#journal.rewrite([]);
+        } catch (error) {
+          this.#stale = true;
+          throw error;
+        }
+        await this.#sweepModels();
+      }),
+    );
+  }
+
+  /**
+   * Cancels downloads in progress, waits for adds and removals in progress,
+   * appends the pending recency and frees the index. Later calls throw; a
+   * second close does nothing.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      for (const controller of this.#downloads) controller.abort(new Error('the model cache was closed'));
+      await Promise.allSettled([...this.#inflight]);
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      try {
+        if (this.#dirty.length > 0) await this.#session(async () => {}, true);
+      } finally {
+        await this.#queue;
+        this.#index.close();
+      }
+    })();
+    return this.#closing;
+  }
+
+  #forgetHits(): void {
+    for (const entry of this.#dirty) entry.touched = 0;
+    this.#dirty = [];
+  }
+
+  #check(): void {
+    if (this.#closed) throw new Error('caro-cache: the model cache is closed');
+  }
+
+  #checkFits(bytes: number, what: string): void {
+    if (bytes > this.#maxBytes) {
+      throw new RangeError(`${what} is ${bytes} bytes, larger than the store's maxBytes (${this.#maxBytes}); nothing was evicted`);
+    }
+  }
+
+  #model(entry: Entry): CachedModel {
+    return { id: entry.id, path: entry.path, bytes: entry.bytes, sha256: entry.sha256, addedAt: entry.addedAt, lastAccessed: iso(entry.accessed) };
+  }
+
+  #tempPath(kind: 'part' | 'download'): string {
+    return join(this.#tmp, `${process.pid}-${randomBytes(8).toString('hex')}.${kind}`);
+  }
+
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    const promise = this.#closed ? Promise.reject(new Error('caro-cache: the model cache is closed')) : work();
+    this.#inflight.add(promise);
+    const done = () => this.#inflight.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  /**
+   * Runs `work` under the store's lock, after replaying the journal, then
+   * compacts the journal if it has grown. Sessions of one object run one at
+   * a time; `syncTouches` flushes recency-only appends too (for close).
+   */
+  #session<T>(work: () => Promise<T>, syncTouches = false): Promise<T> {
+    const run = this.#queue.then(async () => {
+      const release = await acquireLock(this.#lockPath);
+      try {
+        await this.#replay(syncTouches);
+        const result = await work();
+        await this.#maybeCompact();
+        return result;
+      } finally {
+        await release();
+      }
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Appends records; on failure the index is reloaded from the journal at the next session. */
+  async #append(records: JournalRecord[], sync: boolean): Promise<void> {
+    try {
+      await this.#journal.append(records, sync);
+    } catch (error) {
+      this.#stale = true;
+      throw error;
+    }
+  }
+
+  /**
+   * Brings the index up to date with the journal, then re-applies and
+   * appends this process's pending hits, so the journal's order and the
+   * index's agree. Models evicted because they do not fit this object's
+   * `maxBytes` are recorded and their files deleted.
+   */
+  async #replay(syncTouches: boolean): Promise<void> {
+    if (this.#stale) {
+      this.#journal = new Journal(this.#journal.path);
+      this.#stale = false;
+    }
+    const read = await this.#journal.read();
+    this.#victims = [];
+    this.#applyAll(read.records, read.reset);
+    // A victim of an earlier record may be back by a later one: only what is
+    // gone at the end is recorded, and only files no model owns are deleted.
+    const victims = this.#victims.filter((v) => !this.#index.has(v.id));
+    const doomed = this.#victims.filter((v) => this.#index.peek(v.id)?.file !== v.file);
+    this.#victims = [];
+    const records: JournalRecord[] = [...new Set(victims.map((v) => v.id))].map((id) => rmRecord(id, 'evict'));
+    if (this.#dirty.length > 0) {
+      const hits = this.#dirty.filter((e) => e.touched > 0).sort((a, b) => a.touched - b.touched);
+      this.#forgetHits();
+      const ids: string[] = [];
+      const at: number[] = [];
+      for (const hit of hits) {
+        // After a full reload the index holds new objects for the same models.
+        const entry = this.#index.peek(hit.id);
+        if (entry === undefined || entry.file !== hit.file) continue;
+        this.#index.get(hit.id);
+        entry.accessed = Math.max(entry.accessed, hit.accessed);
+        ids.push(hit.id);
+        at.push(entry.accessed);
+      }
+      for (let i = 0; i < ids.length; i += TOUCH_CHUNK) {
+        records.push({ t: 'touch', ids: ids.slice(i, i + TOUCH_CHUNK), at: at.slice(i, i + TOUCH_CHUNK) });
+      }
+    }
+    await this.#append(records, syncTouches || victims.length > 0);
+    this.#evictions += victims.length;
+    for (const victim of doomed) await removeFile(victim.path);
+  }
+
+  /**
+   * Applies journal records to the index. They are folded first into their
+   * net effect (what is removed, then what is added or touched, in the order
+   * of each id's last mention), which is then applied removals first and the
+   * rest least recent first: so when the models do not all fit in this
+   * object's maxBytes, the ones evicted are the least recently used of the
+   * end state, not whichever happened to be oldest halfway through. A record
+   * that does not make sense is ignored.
+   */
+  #applyAll(records: JournalRecord[], reset: boolean): void {
+    type Mention = { kind: 'add'; entry: Entry } | { kind: 'touch'; at: number } | { kind: 'rm' };
+    const mentions = new Map<string, Mention>();
+    let cleared = reset;
+    const mention = (id: string, m: Mention) => {
+      mentions.delete(id);
+      mentions.set(id, m);
+    };
+    for (const record of records) {
+      switch (record.t) {
+        case 'add': {
+          const { id, file, bytes, sha256, addedAt, at } = record;
+          if (!validId(id) || !isModelFileName(file) || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) break;
+          if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string') break;
+          const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || Date.now();
+          mention(id, { kind: 'add', entry: { id, file, path: join(this.#models, file), bytes, sha256, addedAt, accessed, touched: 0 } });
+          break;
+        }
+        case 'rm':
+          if (validId(record.id)) mention(record.id, { kind: 'rm' });
+          break;
+        case 'clear':
+          mentions.clear();
+          cleared = true;
+          break;
+        case 'touch': {
+          const { ids, at } = record;
+          if (!Array.isArray(ids) || !Array.isArray(at)) break;
+          ids.forEach((id: unknown, i) => {
+            const time: unknown = at[i];
+            if (!validId(id) || typeof time !== 'number' || !Number.isFinite(time)) return;
+            const earlier = mentions.get(id);
+            if (earlier?.kind === 'add') {
+              earlier.entry.accessed = time;
+              mention(id, earlier);
+            } else if (earlier?.kind === 'touch' || (earlier === undefined && !cleared && this.#index.has(id))) {
+              mention(id, { kind: 'touch', at: time });
+            }
+          });
+          break;
+        }
+        default:
+        // Headers and kinds of record this version does not know.
+      }
+    }
+    if (cleared) this.#index.clear();
+    for (const [id, m] of mentions) if (m.kind === 'rm') this.#index.delete(id);
+    for (const [id, m] of mentions) {
+      if (m.kind === 'add') {
+        if (m.entry.bytes > this.#maxBytes) {
+          // Larger than this object's limit: it goes, as any model that does not fit.
+          this.#index.delete(id);
+          this.#victims.push(m.entry);
+        } else {
+          this.#index.set(id, m.entry, m.entry.bytes);
+        }
+      } else if (m.kind === 'touch') {
+        const entry = this.#index.get(id);
+        if (entry !== undefined) entry.accessed = m.at;
+      }
+    }
+  }
+
+  /** Places a staged file (a temporary file in tmp/) as the model `id`, evicting what must go. Under the lock. */
+  #commit(id: string, temp: string, hashed: Hashed): Promise<CachedModel> {
+    return this.#session(async () => {
+      const file = fileNameFor(id, hashed.sha256);
+      const path = join(this.#models, file);
+      const previous = this.#index.peek(id);
+      renameSync(temp, path);
+      const now = Date.now();
+      const entry: Entry = { id, file, path, bytes: hashed.bytes, sha256: hashed.sha256, addedAt: iso(now), accessed: now, touched: 0 };
+      if (previous !== undefined) previous.touched = 0;
+      this.#victims = [];
+      this.#index.set(id, entry, hashed.bytes);
+      const victims = this.#victims;
+      this.#victims = [];
+      // The rename is flushed before the record: a record on the disk always
+      // has its file there, so the evictions and the add it records happen
+      // together or not at all.
+      try {
+        await fsyncDir(this.#models);
+        await this.#append([...victims.map((v) => rmRecord(v.id, 'evict')), addRecord(entry)], true);
+      } catch (error) {
+        this.#stale = true;
+        if (previous?.file !== file) await removeFile(path).catch(() => {});
+        throw error;
+      }
+      this.#evictions += victims.length;
+      const doomed = victims.map((v) => v.path);
+      if (previous !== undefined && previous.file !== file) doomed.push(previous.path);
+      await Promise.all(doomed.map(removeFile));
+      return this.#model(entry);
+    });
+  }
+
+  async #download(id: string, url: string, expected: string | undefined, listeners: Set<(done: number, total?: number) => void>): Promise<CachedModel> {
+    // Another process may have added it meanwhile.
+    const found = await this.#session(async () => this.#index.peek(id));
+    if (found !== undefined && (expected === undefined || found.sha256 === expected)) return this.#closed ? this.#model(found) : this.get(id)!;
+    this.#check();
+    const temp = this.#tempPath('download');
+    const controller = new AbortController();
+    activeTemps.add(temp);
+    this.#downloads.add(controller);
+    try {
+      const hashed = await download(url, temp, {
+        signal: controller.signal,
+        maxBytes: this.#maxBytes,
+        onProgress: (done, total) => {
+          for (const listener of listeners) {
+            try {
+              listener(done, total);
+            } catch {
+              // A progress callback's failure is not the download's.
+            }
+          }
+        },
+      });
+      if (expected !== undefined && hashed.sha256 !== expected) {
+        throw new Error(`GET ${url}: the download's SHA-256 is ${hashed.sha256}, not ${expected} (options.sha256); nothing was added`);
+      }
+      return await this.#commit(id, temp, hashed);
+    } finally {
+      activeTemps.delete(temp);
+      this.#downloads.delete(controller);
+      await removeFile(temp);
+    }
+  }
+
+  /** At open, under the lock and after the replay: removes what crashes left and drops models whose files vanished. */
+  async #recover(): Promise<void> {
+    for (const name of await readdir(this.#tmp)) {
+      const path = join(this.#tmp, name);
+      const match = TEMP_NAME.exec(name);
+      const pid = match === null ? 0 : Number(match[1]);
+      const live = pid === process.pid ? activeTemps.has(path) : pid > 0 && processAlive(pid);
+      if (!live) await removeFile(path);
+    }
+    // Journal rewrites happen under the lock, which this process holds: any temporary one is a leftover.
+    for (const name of await readdir(this.#dir)) {
+      if (isJournalTemp(name, JOURNAL)) await removeFile(join(this.#dir, name));
+    }
+    const present = await this.#sweepModels();
+    const gone = [...this.#index.entries()].filter(([, entry]) => !present.has(entry.file)).map(([id]) => id);
+    for (const id of gone) this.#index.delete(id);
+    await this.#append(
+      gone.map((id) => rmRecord(id, 'gone')),
+      true,
+    );
+  }
+
+  /** Deletes files in models/ that no model owns (left by crashes between a rename and its record); returns the names kept. Under the lock. */
+  async #sweepModels(): Promise<Set<string>> {
+    const owned = new Set<string>();
+    for (const [, entry] of this.#index.entries()) owned.add(entry.file);
+    const kept = new Set<string>();
+    let removed = 0;
+    for (const name of await readdir(this.#models)) {
+      if (owned.has(name)) kept.add(name);
+      else {
+        await removeFile(join(this.#models, name));
+        removed++;
+      }
+    }
+    if (removed > 0) await fsyncDir(this.#models);
+    return kept;
+  }
+
+  /** Rewrites the journal as one add per model, least recently used first, once it has grown. Under the lock. */
+  async #maybeCompact(): Promise<void> {
+    const records = this.#journal.records;
+    if (records <= COMPACT_MIN_RECORDS || records <= 4 * (this.#index.size + 1)) return;
+    const snapshot = [...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry));
+    try {
+      await this.#journal.rewrite(snapshot);
+    } catch (error) {
+      // The old journal is intact; compaction is retried at a later session.
+      void error;
+    }
+  }
+}

@@ -1,0 +1,270 @@
+// The model store's commands of the caro-cache command line: ls, add, fetch,
+// rm, path, verify, stats and gc. cli.ts dispatches to them.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ModelCache, type CachedModel } from './model-cache.js';
+import { formatBytes, parseSize } from './sizes.js';
+import type { BackendName } from './types.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every store command takes, before or after its name. */
+export const GLOBAL_OPTIONS: Options = {
+  dir: { type: 'string' },
+  'max-bytes': { type: 'string' },
+  backend: { type: 'string' },
+};
+
+const GLOBAL_HELP = `Options of every store command:
+  --dir DIR          the store (default: $CARO_CACHE_DIR, else $XDG_CACHE_HOME/caro-cache/models,
+                     else ~/.cache/caro-cache/models)
+  --max-bytes SIZE   the store's limit, such as 10GB, 512MiB, 2G (default: $CARO_CACHE_MAX_BYTES, else 10GiB);
+                     least recently used models are evicted while the store holds more
+  --backend NAME     the index's engine: native, wasm, ts or auto
+  --help             the command's help`;
+
+interface Command {
+  args: string;
+  summary: string;
+  details?: string;
+  options: Options;
+  positionals: number;
+  run(store: () => Promise<ModelCache>, positionals: string[], values: Record<string, string | boolean | undefined>): Promise<number>;
+}
+
+/** A one-line error, as every other failure: `caro-cache: ...` on stderr. */
+function fail(message: string): number {
+  console.error(`caro-cache: ${message}`);
+  return 1;
+}
+
+function shortDate(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+function describeModel(verb: string, model: CachedModel): string {
+  return `${verb} ${model.id}: ${formatBytes(model.bytes)}, sha256 ${model.sha256}\n${model.path}`;
+}
+
+/** A progress bar on stderr, redrawn at most every 100 ms; `done()` clears it. */
+function progressBar(label: string): { update(done: number, total?: number): void; done(): void } {
+  const stream = process.stderr;
+  const started = Date.now();
+  let last = 0;
+  let drawn = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 100 && done !== total) return;
+      last = now;
+      const rate = done / Math.max((now - started) / 1000, 0.001);
+      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 60));
+      let line = `${label} `;
+      if (total !== undefined && total > 0) {
+        const fraction = Math.min(done / total, 1);
+        const filled = Math.round(fraction * width);
+        line += `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(done)} / ${formatBytes(total)}`;
+      } else {
+        line += formatBytes(done);
+      }
+      stream.write(`\r\x1b[K${line}  ${formatBytes(rate)}/s`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+const COMMANDS: Record<string, Command> = {
+  ls: {
+    args: '[--json]',
+    summary: 'list the models, most recently used first',
+    options: { json: { type: 'boolean', default: false } },
+    positionals: 0,
+    async run(open, _, values) {
+      const store = await open();
+      const models = store.list();
+      const stats = store.stats();
+      if (values.json) {
+        console.log(JSON.stringify(models, null, 2));
+        return 0;
+      }
+      if (models.length > 0) {
+        const rows = [['ID', 'SIZE', 'LAST USED', 'SHA256'], ...models.map((m) => [m.id, formatBytes(m.bytes), shortDate(m.lastAccessed), m.sha256.slice(0, 12)])];
+        console.log(table(rows));
+      }
+      console.log(`${stats.count} model${stats.count === 1 ? '' : 's'}, ${formatBytes(stats.bytes)} of ${formatBytes(stats.maxBytes)} in ${stats.dir}`);
+      return 0;
+    },
+  },
+  add: {
+    args: '<id> <file> [--sha256 HEX] [--move]',
+    summary: 'copy (or move) a file into the store as <id>',
+    details: `  --sha256 HEX   refuse the file unless its SHA-256 is HEX
+  --move         move the file instead of copying it (removed once the model is recorded)
+
+Prints the model's path. Least recently used models are evicted until it fits.`,
+    options: { sha256: { type: 'string' }, move: { type: 'boolean', default: false } },
+    positionals: 2,
+    async run(open, [id, file], values) {
+      const store = await open();
+      const model = await store.add(id, file, { sha256: values.sha256 as string | undefined, move: values.move as boolean });
+      console.log(describeModel('added', model));
+      return 0;
+    },
+  },
+  fetch: {
+    args: '<id> <url> [--sha256 HEX]',
+    summary: 'download <url> as <id> unless the store has it (resumes interrupted transfers)',
+    details: `  --sha256 HEX   refuse the download unless its SHA-256 is HEX (a model present with
+                 another SHA-256 is downloaded again)
+
+Prints the model's path; a progress bar on stderr when it is a terminal.`,
+    options: { sha256: { type: 'string' } },
+    positionals: 2,
+    async run(open, [id, url], values) {
+      const store = await open();
+      const bar = process.stderr.isTTY ? progressBar(id) : undefined;
+      try {
+        const model = await store.fetch(id, url, { sha256: values.sha256 as string | undefined, onProgress: bar?.update });
+        bar?.done();
+        console.log(describeModel('fetched', model));
+      } catch (error) {
+        bar?.done();
+        throw error;
+      }
+      return 0;
+    },
+  },
+  rm: {
+    args: '<id>',
+    summary: 'remove a model and its file (exit 1 if absent)',
+    options: {},
+    positionals: 1,
+    async run(open, [id]) {
+      const store = await open();
+      if (!(await store.remove(id))) return fail(`no model ${JSON.stringify(id)} in ${store.stats().dir}`);
+      console.log(`removed ${id}`);
+      return 0;
+    },
+  },
+  path: {
+    args: '<id>',
+    summary: "print a model's file path (exit 1 if absent); counts as a use",
+    options: {},
+    positionals: 1,
+    async run(open, [id]) {
+      const store = await open();
+      const model = store.get(id);
+      if (model === undefined) return fail(`no model ${JSON.stringify(id)} in ${store.stats().dir}`);
+      console.log(model.path);
+      return 0;
+    },
+  },
+  verify: {
+    args: '[--json]',
+    summary: "hash every model's file (exit 1 if any is corrupted or missing)",
+    options: { json: { type: 'boolean', default: false } },
+    positionals: 0,
+    async run(open, _, values) {
+      const store = await open();
+      const result = await store.verify();
+      if (values.json) console.log(JSON.stringify(result, null, 2));
+      else {
+        for (const id of result.corrupted) console.log(`corrupted  ${id}`);
+        for (const id of result.missing) console.log(`missing    ${id}`);
+        console.log(`${result.valid.length} valid, ${result.corrupted.length} corrupted, ${result.missing.length} missing`);
+      }
+      return result.corrupted.length + result.missing.length > 0 ? 1 : 0;
+    },
+  },
+  stats: {
+    args: '[--json]',
+    summary: "the store's directory, models, bytes and limit",
+    options: { json: { type: 'boolean', default: false } },
+    positionals: 0,
+    async run(open, _, values) {
+      const store = await open();
+      const stats = store.stats();
+      if (values.json) console.log(JSON.stringify(stats, null, 2));
+      else {
+        console.log(`dir        ${stats.dir}`);
+        console.log(`models     ${stats.count}`);
+        console.log(`bytes      ${stats.bytes} (${formatBytes(stats.bytes)})`);
+        console.log(`max bytes  ${stats.maxBytes} (${formatBytes(stats.maxBytes)})`);
+        console.log(`evictions  ${stats.evictions}`);
+      }
+      return 0;
+    },
+  },
+  gc: {
+    args: '--max-bytes SIZE',
+    summary: 'evict least recently used models until the store holds at most SIZE; drop vanished files and leftovers',
+    options: {},
+    positionals: 0,
+    async run(open) {
+      const store = await open();
+      const stats = store.stats();
+      console.log(
+        `evicted ${stats.evictions} model${stats.evictions === 1 ? '' : 's'}; ${stats.count} left, ${formatBytes(stats.bytes)} of ${formatBytes(stats.maxBytes)}`,
+      );
+      return 0;
+    },
+  },
+};
+
+/** The store's commands, for the top-level usage. */
+export function storeUsage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(width + 4)}${c.summary}`)
+    .join('\n');
+}
+
+export function isStoreCommand(name: string): boolean {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+function usage(name: string, command: Command): string {
+  return `Usage: caro-cache ${name} ${command.args}\n\n${command.summary[0].toUpperCase()}${command.summary.slice(1)}.\n${
+    command.details === undefined ? '' : `\n${command.details}\n`
+  }\n${GLOBAL_HELP}`;
+}
+
+/** Runs one store command with its arguments (global options included); resolves to the exit code. */
+export async function runStoreCommand(name: string, args: string[]): Promise<number> {
+  const command = COMMANDS[name];
+  const parsed = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { ...GLOBAL_OPTIONS, ...command.options, help: { type: 'boolean', default: false } },
+  });
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
+  if (values.help) {
+    console.log(usage(name, command));
+    return 0;
+  }
+  if (positionals.length !== command.positionals) {
+    const wanted = command.positionals === 0 ? 'no arguments' : `${command.positionals} argument${command.positionals === 1 ? '' : 's'}`;
+    throw new RangeError(`${name} takes ${wanted}, got ${positionals.length}: usage: caro-cache ${name} ${command.args}`);
+  }
+  const maxBytes = values['max-bytes'] === undefined ? undefined : parseSize(values['max-bytes'] as string, '--max-bytes');
+  let store: ModelCache | undefined;
+  const open = async () => {
+    store = await ModelCache.open({ dir: values.dir as string | undefined, maxBytes, backend: values.backend as BackendName | 'auto' | undefined });
+    return store;
+  };
+  try {
+    return await command.run(open, positionals, values);
+  } finally {
+    await store?.close();
+  }
+}

@@ -1,0 +1,225 @@
+// The store's commands of the caro-cache command line, run as a user would:
+// the installed bin in a child process, checking stdout, stderr and exit codes.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
+const bin = join(root, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin['caro-cache']);
+const work = mkdtempSync(join(tmpdir(), 'caro-cli-store-'));
+const store = join(work, 'store');
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bin; asynchronous, so the test's HTTP server keeps serving meanwhile. */
+function caroCache(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, CARO_CACHE_DIR: undefined, CARO_CACHE_MAX_BYTES: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+const inStore = (...args: string[]) => caroCache(['--dir', store, ...args]);
+
+function file(name: string, bytes: number): { path: string; sha256: string } {
+  const data = Buffer.alloc(bytes, name);
+  const path = join(work, name);
+  writeFileSync(path, data);
+  return { path, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/** Exit code 1 and exactly one line on stderr, starting with "caro-cache: ". */
+function oneLineError(result: Result, pattern: RegExp): void {
+  assert.equal(result.status, 1, result.stderr);
+  assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+  assert.match(result.stderr, /^caro-cache: /);
+  assert.match(result.stderr, pattern);
+}
+
+const body = Buffer.alloc(300_000, 'downloaded');
+const server = createServer((req, res) => {
+  if (req.url === '/model.gguf') {
+    res.writeHead(200, { 'content-length': body.length });
+    res.end(body);
+  } else {
+    res.writeHead(404, 'Not Found');
+    res.end();
+  }
+});
+let base = '';
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('caro-cache store commands', () => {
+  test('--help lists every command; each command has its own --help', async () => {
+    const help = await caroCache(['--help']);
+    assert.equal(help.status, 0);
+    for (const command of ['ls', 'add', 'fetch', 'rm', 'path', 'verify', 'stats', 'gc', 'bench']) {
+      assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
+    }
+    for (const command of ['ls', 'add', 'fetch', 'rm', 'path', 'verify', 'stats', 'gc']) {
+      const own = await caroCache([command, '--help']);
+      assert.equal(own.status, 0, command);
+      assert.match(own.stdout, new RegExp(`^Usage: caro-cache ${command}`), command);
+      assert.match(own.stdout, /--max-bytes SIZE/);
+    }
+  });
+
+  test('add, ls, path, stats, rm: output and exit codes', async () => {
+    const a = file('a', 3000);
+    const added = await inStore('add', 'org/a.gguf', a.path, '--sha256', a.sha256);
+    assert.equal(added.status, 0, added.stderr);
+    const [line, path] = added.stdout.trim().split('\n');
+    assert.equal(line, `added org/a.gguf: 2.93 KiB, sha256 ${a.sha256}`);
+    assert.equal(readFileSync(path, 'utf8'), readFileSync(a.path, 'utf8'));
+    assert.ok(existsSync(a.path));
+
+    const b = file('b', 1000);
+    assert.equal((await inStore('add', 'b', b.path, '--move')).status, 0);
+    assert.equal(existsSync(b.path), false, '--move moves');
+
+    const listed = await inStore('ls');
+    assert.equal(listed.status, 0);
+    const rows = listed.stdout.trim().split('\n');
+    assert.match(rows[0], /^ID\s+SIZE\s+LAST USED\s+SHA256$/);
+    assert.match(rows[1], /^b\s+1000 B\s/);
+    assert.match(rows[2], /^org\/a\.gguf\s+2\.93 KiB\s/);
+    assert.equal(rows[3], `2 models, 3.91 KiB of 10.0 GiB in ${store}`);
+
+    const json = await inStore('ls', '--json');
+    const models = JSON.parse(json.stdout) as { id: string; path: string; bytes: number; sha256: string }[];
+    assert.deepEqual(models.map((m) => [m.id, m.bytes]), [['b', 1000], ['org/a.gguf', 3000]]);
+    assert.equal(models[1].path, path);
+
+    const found = await inStore('path', 'org/a.gguf');
+    assert.deepEqual([found.status, found.stdout], [0, `${path}\n`]);
+    oneLineError(await inStore('path', 'nope'), /no model "nope"/);
+
+    const stats = await caroCache(['stats', '--json', '--dir', store]);
+    assert.deepEqual(JSON.parse(stats.stdout), { dir: store, count: 2, bytes: 4000, maxBytes: 10 * 2 ** 30, hits: 0, misses: 0, evictions: 0 });
+    assert.match((await inStore('stats')).stdout, /^models +2$/m);
+
+    const removed = await inStore('rm', 'b');
+    assert.deepEqual([removed.status, removed.stdout], [0, 'removed b\n']);
+    oneLineError(await inStore('rm', 'b'), /no model "b"/);
+    assert.equal(JSON.parse((await inStore('ls', '--json')).stdout).length, 1);
+  });
+
+  test('the store comes from $CARO_CACHE_DIR without --dir', async () => {
+    const dir = join(work, 'from-env');
+    const a = file('env', 10);
+    assert.equal((await caroCache(['add', 'e', a.path], { CARO_CACHE_DIR: dir })).status, 0);
+    assert.match((await caroCache(['ls'], { CARO_CACHE_DIR: dir })).stdout, /^e\s/m);
+  });
+
+  test('verify exits 1 when a file is corrupted or missing', async () => {
+    const dir = join(work, 'verify');
+    const a = file('va', 500);
+    const c = file('vc', 500);
+    await caroCache(['--dir', dir, 'add', 'a', a.path]);
+    const added = await caroCache(['--dir', dir, 'add', 'c', c.path]);
+    const ok = await caroCache(['--dir', dir, 'verify']);
+    assert.deepEqual([ok.status, ok.stdout], [0, '2 valid, 0 corrupted, 0 missing\n']);
+    writeFileSync(added.stdout.trim().split('\n')[1], 'tampered');
+    const bad = await caroCache(['--dir', dir, 'verify']);
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stdout, 'corrupted  c\n1 valid, 1 corrupted, 0 missing\n');
+    assert.deepEqual(JSON.parse((await caroCache(['--dir', dir, 'verify', '--json'])).stdout), { valid: ['a'], corrupted: ['c'], missing: [] });
+  });
+
+  test('gc --max-bytes evicts least recently used models until the store fits; sizes take units', async () => {
+    const dir = join(work, 'gc');
+    for (const name of ['g1', 'g2', 'g3', 'g4']) assert.equal((await caroCache(['--dir', dir, 'add', name, file(name, 1024).path])).status, 0);
+    assert.equal((await caroCache(['--dir', dir, 'path', 'g1'])).status, 0); // g1 is now the most recent
+    const gc = await caroCache(['gc', '--dir', dir, '--max-bytes', '2KiB']);
+    assert.equal(gc.status, 0, gc.stderr);
+    assert.equal(gc.stdout, 'evicted 2 models; 2 left, 2.00 KiB of 2.00 KiB\n');
+    const left = JSON.parse((await caroCache(['--dir', dir, '--max-bytes', '1MB', 'ls', '--json'])).stdout) as { id: string }[];
+    assert.deepEqual(left.map((m) => m.id), ['g1', 'g4']);
+    oneLineError(await caroCache(['--dir', dir, 'gc', '--max-bytes', 'lots']), /--max-bytes must be a size such as 10GB/);
+  });
+
+  test('fetch downloads once and prints the path; errors name the URL and status', async () => {
+    const dir = join(work, 'fetch');
+    const sha = createHash('sha256').update(body).digest('hex');
+    const fetched = await caroCache(['--dir', dir, 'fetch', 'remote', `${base}/model.gguf`, '--sha256', sha]);
+    assert.equal(fetched.status, 0, fetched.stderr);
+    assert.equal(fetched.stderr, '', 'no progress bar when stderr is not a terminal');
+    const [line, path] = fetched.stdout.trim().split('\n');
+    assert.equal(line, `fetched remote: 293 KiB, sha256 ${sha}`);
+    assert.deepEqual(readFileSync(path), body);
+    oneLineError(await caroCache(['--dir', dir, 'fetch', 'other', `${base}/nope`]), new RegExp(`${base}/nope: HTTP 404 Not Found`));
+  });
+
+  test('fetch draws a progress bar when stderr is a terminal', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, async () => {
+    const dir = join(work, 'fetch-tty');
+    const command = [process.execPath, bin, '--dir', dir, 'fetch', 'tty', `${base}/model.gguf`].map((a) => `'${a}'`).join(' ');
+    const run = await new Promise<Result>((resolve, reject) => {
+      const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr: '' }));
+    });
+    assert.equal(run.status, 0, run.stdout);
+    assert.match(run.stdout, /\r\x1b\[Ktty \[#+\] 100% 293 KiB \/ 293 KiB/);
+    assert.match(run.stdout, /\r\x1b\[Kfetched tty: 293 KiB/, 'the bar is cleared before the result');
+  });
+
+  test('bad arguments: one line on stderr and exit 1, and the store unchanged', async () => {
+    const dir = join(work, 'bad-store');
+    const a = file('bad', 10);
+    await caroCache(['--dir', dir, 'add', 'kept', a.path]);
+    const cases: [string[], RegExp][] = [
+      [['add', 'x'], /add takes 2 arguments, got 1/],
+      [['add', 'x', a.path, '--sha256', 'abc'], /options\.sha256 must be 64 hex digits/],
+      [['add', 'x', a.path, '--sha256', '0'.repeat(64)], /does not match/],
+      [['add', 'x', join(work, 'no-such-file')], /no-such-file/],
+      [['add', '', a.path], /id must not be empty/],
+      [['add', 'x'.repeat(257), a.path], /id must be at most 256 characters/],
+      [['ls', '--frob'], /Unknown option '--frob'/],
+      [['ls', 'extra'], /ls takes no arguments, got 1/],
+      [['rm'], /rm takes 1 argument, got 0/],
+      [['fetch', 'x', 'ftp://example.com/m'], /url must be an http: or https: URL/],
+      [['ls', '--max-bytes=-5'], /--max-bytes must be a size/],
+      [['ls', '--max-bytes', '-5'], /--max-bytes' argument is ambiguous/],
+      [['ls', '--backend', 'gpu'], /options\.backend must be one of/],
+      [['--dir'], /./],
+    ];
+    for (const [args, pattern] of cases) {
+      const result = await caroCache(args[0] === '--dir' ? args : ['--dir', dir, ...args]);
+      if (args[0] === '--dir') {
+        assert.equal(result.status, 2, 'a global option without a command is a usage error');
+        continue;
+      }
+      oneLineError(result, pattern);
+    }
+    const left = JSON.parse((await caroCache(['--dir', dir, 'ls', '--json'])).stdout) as { id: string }[];
+    assert.deepEqual(left.map((m) => m.id), ['kept']);
+  });
+});

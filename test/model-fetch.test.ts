@@ -1,0 +1,249 @@
+// ModelCache.fetch against a local HTTP server on 127.0.0.1: resuming with
+// Range after a dropped connection, one download for concurrent fetches,
+// redirects, servers that ignore Range, errors that name the URL and status,
+// integrity checks, and nothing left behind by a failure.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DownloadError, ModelCache } from 'caro-cache';
+
+const root = mkdtempSync(join(tmpdir(), 'caro-fetch-'));
+let dirs = 0;
+const freshDir = () => join(root, `store-${dirs++}`);
+
+const BODY = (() => {
+  const data = Buffer.alloc(600 * 1024 + 123);
+  let block = createHash('sha256').update('model').digest();
+  for (let i = 0; i < data.length; i += block.length) {
+    block.copy(data, i);
+    block = createHash('sha256').update(block).digest();
+  }
+  return data;
+})();
+const SHA = createHash('sha256').update(BODY).digest('hex');
+
+/** Requests per path, and the Range header of each. */
+const requests = new Map<string, (string | undefined)[]>();
+const seen = (path: string) => requests.get(path) ?? [];
+
+/** Sends BODY, honouring `Range: bytes=N-` unless told not to. */
+function send(req: IncomingMessage, res: ServerResponse, honourRange = true): void {
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  if (range !== null && honourRange) {
+    const start = Number(range[1]);
+    res.writeHead(206, {
+      'content-length': BODY.length - start,
+      'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}`,
+      etag: '"v1"',
+    });
+    res.end(BODY.subarray(start));
+  } else {
+    res.writeHead(200, { 'content-length': BODY.length, etag: '"v1"' });
+    res.end(BODY);
+  }
+}
+
+/** Sends the headers and the first part of the body, then drops the connection. */
+function dropMidBody(res: ServerResponse): void {
+  res.writeHead(200, { 'content-length': BODY.length, etag: '"v1"' });
+  res.write(BODY.subarray(0, 200 * 1024), () => setTimeout(() => res.socket?.destroy(), 20));
+}
+
+const server = createServer((req, res) => {
+  const path = new URL(req.url!, 'http://x').pathname;
+  requests.set(path, [...seen(path), req.headers.range]);
+  const n = seen(path).length;
+  switch (path) {
+    case '/drop-once':
+      return n === 1 ? dropMidBody(res) : send(req, res);
+    case '/drop-once-no-range':
+      return n === 1 ? dropMidBody(res) : send(req, res, false);
+    case '/redirect':
+      res.writeHead(302, { location: '/model-via-redirect' });
+      return res.end();
+    case '/loop':
+      res.writeHead(307, { location: '/loop' });
+      return res.end();
+    case '/missing':
+      res.writeHead(404, 'Not Found');
+      return res.end('no such model');
+    case '/broken':
+      res.writeHead(500);
+      return res.end();
+    case '/hang':
+      res.writeHead(200, { 'content-length': BODY.length });
+      return void res.write(BODY.subarray(0, 1024));
+    case '/chunked':
+      res.writeHead(200);
+      res.write(BODY.subarray(0, 1000));
+      return res.end(BODY.subarray(1000));
+    default:
+      if (path.startsWith('/slow')) {
+        // Slow enough that concurrent fetches overlap for sure.
+        res.writeHead(200, { 'content-length': BODY.length });
+        res.write(BODY.subarray(0, 1000));
+        return void setTimeout(() => res.end(BODY.subarray(1000)), 100);
+      }
+      return send(req, res);
+  }
+});
+
+let base = '';
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(root, { recursive: true, force: true });
+});
+
+const leftovers = (dir: string) => readdirSync(join(dir, 'tmp'));
+
+describe('ModelCache.fetch', () => {
+  test('downloads on a miss, verifies and adds; a hit makes no request', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const progress: [number, number | undefined][] = [];
+    const model = await store.fetch('org/model.gguf', `${base}/plain`, { sha256: SHA, onProgress: (done, total) => progress.push([done, total]) });
+    assert.equal(model.sha256, SHA);
+    assert.equal(model.bytes, BODY.length);
+    assert.deepEqual(readFileSync(model.path), BODY);
+    assert.deepEqual(seen('/plain'), [undefined]);
+    assert.ok(progress.length > 1);
+    assert.deepEqual(progress.at(-1), [BODY.length, BODY.length]);
+    assert.ok(progress.every(([done], i) => i === 0 || done > progress[i - 1][0]), 'progress only grows');
+    const hit = await store.fetch('org/model.gguf', `${base}/plain`);
+    assert.equal(hit.path, model.path);
+    assert.equal(seen('/plain').length, 1);
+    assert.deepEqual(store.stats().hits, 1);
+    assert.deepEqual(leftovers(dir), []);
+    await store.close();
+  });
+
+  test('a connection dropped mid-body is resumed with a Range request', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const model = await store.fetch('m', `${base}/drop-once`, { sha256: SHA });
+    assert.deepEqual(readFileSync(model.path), BODY);
+    const ranges = seen('/drop-once');
+    assert.equal(ranges.length, 2, 'one resumed request');
+    assert.equal(ranges[0], undefined);
+    const start = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]);
+    assert.ok(start > 0 && start <= 200 * 1024, `resumed at ${ranges[1]}`);
+    assert.deepEqual(leftovers(dir), []);
+    await store.close();
+  });
+
+  test('a server that answers a Range request with 200 is read again from the start', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const model = await store.fetch('m', `${base}/drop-once-no-range`, { sha256: SHA });
+    assert.deepEqual(readFileSync(model.path), BODY);
+    assert.equal(seen('/drop-once-no-range').length, 2);
+    await store.close();
+  });
+
+  test('concurrent fetches of one id share one download', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const calls: number[] = [];
+    const models = await Promise.all(
+      [0, 1, 2, 3].map((i) => store.fetch('shared', `${base}/slow-shared`, { onProgress: () => calls.push(i) })),
+    );
+    assert.equal(seen('/slow-shared').length, 1);
+    assert.ok(models.every((m) => m.path === models[0].path && m.sha256 === SHA));
+    assert.deepEqual(new Set(calls), new Set([0, 1, 2, 3]), 'every caller hears the progress');
+    assert.equal(store.stats().count, 1);
+    await store.close();
+  });
+
+  test('a fetch another store object already completed is not downloaded again', async () => {
+    const dir = freshDir();
+    const one = await ModelCache.open({ dir });
+    const two = await ModelCache.open({ dir });
+    await one.fetch('m', `${base}/slow-other`);
+    const model = await two.fetch('m', `${base}/slow-other`);
+    assert.equal(model.sha256, SHA);
+    assert.equal(seen('/slow-other').length, 1);
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  test('redirects are followed; too many are an error naming the URL', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    assert.equal((await store.fetch('r', `${base}/redirect`)).sha256, SHA);
+    assert.equal(seen('/model-via-redirect').length, 1);
+    await assert.rejects(store.fetch('loop', `${base}/loop`), (e: Error) => e instanceof DownloadError && e.message.includes(`${base}/loop`) && /redirects/.test(e.message));
+    assert.deepEqual(leftovers(dir), []);
+    await store.close();
+  });
+
+  test('an HTTP error names the URL and the status and leaves nothing behind', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    await assert.rejects(store.fetch('m', `${base}/missing`), (e: DownloadError) => {
+      assert.ok(e instanceof DownloadError);
+      assert.equal(e.status, 404);
+      assert.match(e.message, new RegExp(`${base}/missing.*HTTP 404 Not Found`));
+      return true;
+    });
+    assert.equal(seen('/missing').length, 1, 'a 404 is not retried');
+    await assert.rejects(store.fetch('m', `${base}/broken`), /HTTP 500.*after 5 attempts/);
+    assert.equal(seen('/broken').length, 5, 'a 500 is retried');
+    await assert.rejects(store.fetch('m', 'http://127.0.0.1:1/refused'), (e: Error) => e.message.includes('http://127.0.0.1:1/refused'));
+    assert.equal(store.has('m'), false);
+    assert.deepEqual(leftovers(dir), []);
+    assert.deepEqual(readdirSync(join(dir, 'models')), []);
+    await store.close();
+  });
+
+  test('a download whose SHA-256 does not match is refused and removed', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const wrong = 'e'.repeat(64);
+    await assert.rejects(store.fetch('m', `${base}/plain-mismatch`, { sha256: wrong }), (e: Error) => e.message.includes(`${base}/plain-mismatch`) && e.message.includes(wrong));
+    assert.equal(store.has('m'), false);
+    assert.deepEqual(leftovers(dir), []);
+    assert.deepEqual(readdirSync(join(dir, 'models')), []);
+    await store.close();
+  });
+
+  test('a model present with another SHA-256 than asked for is downloaded again', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    await store.fetch('m', `${base}/chunked`, { sha256: SHA });
+    await store.fetch('m', `${base}/chunked`, { sha256: SHA });
+    assert.equal(seen('/chunked').length, 1);
+    await assert.rejects(store.fetch('m', `${base}/chunked`, { sha256: 'a'.repeat(64) }), /SHA-256/);
+    assert.equal(seen('/chunked').length, 2);
+    assert.equal(store.get('m')?.sha256, SHA, 'the model present stays');
+    await store.close();
+  });
+
+  test('a body larger than maxBytes is refused before it is downloaded', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir, maxBytes: 1024 });
+    await assert.rejects(store.fetch('m', `${base}/plain-big`), (e: Error) => e instanceof RangeError && /maxBytes/.test(e.message));
+    assert.deepEqual(leftovers(dir), []);
+    await store.close();
+  });
+
+  test('close cancels a download in progress; its temporary file goes', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const pending = store.fetch('m', `${base}/hang`);
+    while (seen('/hang').length === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    await store.close();
+    await assert.rejects(pending, /closed/);
+    assert.deepEqual(leftovers(dir), []);
+  });
+});
