@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelCache, type BackendName } from '../src/index.js';
-import { sample, type Measurement, type Routine, type SamplerOptions } from './sampler.js';
+import { linearPlan, sample, type Measurement, type Routine, type SamplerOptions } from './sampler.js';
 import type { Target } from './summary.js';
 import { lookupOrder, modelId } from './workloads.js';
 
@@ -127,15 +127,9 @@ export async function sampleAsync(routine: AsyncRoutine, options: SamplerOptions
     warmNs += await timeBatches(routine, iters, sink);
     warmIters += iters;
   }
-  const perBatch = warmNs / warmIters;
-  const n = options.samples;
-  const d = Math.max(1, Math.ceil((options.measureMs * 1e6) / (perBatch * ((n * (n + 1)) / 2))));
-  const iters: number[] = [];
+  const iters = linearPlan(warmNs, warmIters, options);
   const times: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    iters.push(i * d);
-    times.push(await timeBatches(routine, i * d, sink));
-  }
+  for (const count of iters) times.push(await timeBatches(routine, count, sink));
   return { iters, times, sink: sink.value };
 }
 

@@ -54,6 +54,19 @@ function timeBatches(routine: Routine, iters: number, sink: { value: number }): 
   return elapsed;
 }
 
+/**
+ * The iteration counts of the samples after a warm-up of `warmIters` batches
+ * in `warmNs`: d, 2d, ..., nd, with d chosen so that the samples fill the
+ * measurement time.
+ */
+export function linearPlan(warmNs: number, warmIters: number, options: SamplerOptions): number[] {
+  const perBatch = warmNs / warmIters;
+  const n = options.samples;
+  // Sum of d * (1 + 2 + ... + n) batches should fill the measurement time.
+  const d = Math.max(1, Math.ceil((options.measureMs * 1e6) / (perBatch * ((n * (n + 1)) / 2))));
+  return Array.from({ length: n }, (_, i) => (i + 1) * d);
+}
+
 export function sample(routine: Routine, options: SamplerOptions): Measurement {
   const sink = { value: 0 };
   // Warm-up: double the batch count until the warm-up time is spent, which
@@ -64,15 +77,7 @@ export function sample(routine: Routine, options: SamplerOptions): Measurement {
     warmNs += timeBatches(routine, iters, sink);
     warmIters += iters;
   }
-  const perBatch = warmNs / warmIters;
-  const n = options.samples;
-  // Sum of d * (1 + 2 + ... + n) batches should fill the measurement time.
-  const d = Math.max(1, Math.ceil((options.measureMs * 1e6) / (perBatch * ((n * (n + 1)) / 2))));
-  const iters: number[] = [];
-  const times: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    iters.push(i * d);
-    times.push(timeBatches(routine, i * d, sink));
-  }
+  const iters = linearPlan(warmNs, warmIters, options);
+  const times = iters.map((count) => timeBatches(routine, count, sink));
   return { iters, times, sink: sink.value };
 }
