@@ -44,7 +44,11 @@ export interface CachedModel {
 export interface ModelCacheOptions {
   /** The store's directory; default `$CARO_CACHE_DIR`, else `$XDG_CACHE_HOME/caro-cache/models`, else `~/.cache/caro-cache/models`. */
   dir?: string;
-  /** Most bytes kept; default `$CARO_CACHE_MAX_BYTES` (a size such as `20GiB`), else 10 GiB. */
+  /**
+   * Sets the store's limit, which the store records and keeps: later opens
+   * without `maxBytes` use it. A new store without one starts with
+   * `$CARO_CACHE_MAX_BYTES` (a size such as `20GiB`), else 10 GiB.
+   */
   maxBytes?: number;
   /** The index's engine, as for createCache. */
   backend?: BackendName | 'auto';
@@ -91,7 +95,7 @@ export function defaultDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), '.cache', 'caro-cache', 'models');
 }
 
-/** The limit a store opens with without `maxBytes`. */
+/** The limit a new store starts with when `maxBytes` is not given. */
 export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
   return env.CARO_CACHE_MAX_BYTES ? parseSize(env.CARO_CACHE_MAX_BYTES, 'the CARO_CACHE_MAX_BYTES environment variable') : DEFAULT_MAX_BYTES;
 }
@@ -132,6 +136,8 @@ function addRecord(entry: Entry): JournalRecord {
 
 const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
 
+const limitRecord = (maxBytes: number): JournalRecord => ({ t: 'limit', maxBytes });
+
 function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -141,8 +147,13 @@ export class ModelCache {
   readonly #models: string;
   readonly #tmp: string;
   readonly #lockPath: string;
-  readonly #maxBytes: number;
-  readonly #index: Cache<Entry>;
+  readonly #backend: BackendName | 'auto' | undefined;
+  /** The limit `open` was asked to set, if any. */
+  readonly #requestedMaxBytes: number | undefined;
+  /** The store's limit as last recorded in the journal (no limit until the first replay reads one). */
+  #maxBytes = Infinity;
+  #limitRecorded = false;
+  #index: Cache<Entry>;
   #journal: Journal;
   /** Entries hit since recency was last appended, each once; their `touched` orders them. */
   #dirty: Entry[] = [];
@@ -163,16 +174,21 @@ export class ModelCache {
   #misses = 0;
   #evictions = 0;
 
-  private constructor(dir: string, maxBytes: number, backend: BackendName | 'auto' | undefined) {
+  private constructor(dir: string, maxBytes: number | undefined, backend: BackendName | 'auto' | undefined) {
     this.#dir = dir;
     this.#models = join(dir, MODELS);
     this.#tmp = join(dir, TMP);
     this.#lockPath = join(dir, LOCK);
-    this.#maxBytes = maxBytes;
+    this.#requestedMaxBytes = maxBytes;
+    this.#backend = backend;
     this.#journal = new Journal(join(dir, JOURNAL));
-    this.#index = createCache<Entry>({
-      maxBytes,
-      backend,
+    this.#index = this.#createIndex();
+  }
+
+  #createIndex(): Cache<Entry> {
+    return createCache<Entry>({
+      maxBytes: this.#maxBytes,
+      backend: this.#backend,
       onEvict: (_id, entry) => {
         entry.touched = 0;
         this.#victims.push(entry);
@@ -184,8 +200,9 @@ export class ModelCache {
    * Opens (creating if need be) the store in `dir` and recovers it: the
    * journal is replayed (a torn tail ignored), temporary files of
    * interrupted adds and downloads are removed, models whose files vanished
-   * are dropped, and least recently used models are evicted while the store
-   * holds more than `maxBytes`.
+   * are dropped. With `maxBytes`, that becomes the store's recorded limit and
+   * least recently used models are evicted until the store fits it; without,
+   * the recorded limit holds.
    */
   static async open(options?: ModelCacheOptions): Promise<ModelCache> {
     const o = checkOptions(options);
@@ -195,9 +212,8 @@ export class ModelCache {
       checkPath(o.dir, 'options.dir');
       dir = resolve(o.dir);
     }
-    let maxBytes: number;
-    if (o.maxBytes === undefined) maxBytes = defaultMaxBytes();
-    else {
+    let maxBytes: number | undefined;
+    if (o.maxBytes !== undefined) {
       if (typeof o.maxBytes !== 'number') throw new TypeError(`options.maxBytes must be a number, got ${describe(o.maxBytes)}`);
       if (!Number.isSafeInteger(o.maxBytes) || o.maxBytes < 0) {
         throw new RangeError(`options.maxBytes must be a non-negative integer no larger than 2^53-1, got ${o.maxBytes}`);
@@ -449,7 +465,7 @@ export class ModelCache {
         this.#index.clear();
         this.#forgetHits();
         try {
-          await this.#journal.rewrite([]);
+          await this.#journal.rewrite([limitRecord(this.#maxBytes)]);
         } catch (error) {
           this.#stale = true;
           throw error;
@@ -599,6 +615,7 @@ export class ModelCache {
     type Mention = { kind: 'add'; entry: Entry } | { kind: 'touch'; at: number } | { kind: 'rm' };
     const mentions = new Map<string, Mention>();
     let cleared = reset;
+    let limit: number | undefined;
     const mention = (id: string, m: Mention) => {
       mentions.delete(id);
       mentions.set(id, m);
@@ -619,6 +636,9 @@ export class ModelCache {
         case 'clear':
           mentions.clear();
           cleared = true;
+          break;
+        case 'limit':
+          if (typeof record.maxBytes === 'number' && Number.isSafeInteger(record.maxBytes) && record.maxBytes >= 0) limit = record.maxBytes;
           break;
         case 'touch': {
           const { ids, at } = record;
@@ -642,6 +662,10 @@ export class ModelCache {
     }
     if (cleared) this.#index.clear();
     for (const [id, m] of mentions) if (m.kind === 'rm') this.#index.delete(id);
+    if (limit !== undefined) {
+      this.#limitRecorded = true;
+      if (limit !== this.#maxBytes) this.#resize(limit);
+    }
     for (const [id, m] of mentions) {
       if (m.kind === 'add') {
         if (m.entry.bytes > this.#maxBytes) {
@@ -658,9 +682,30 @@ export class ModelCache {
     }
   }
 
+  /**
+   * Gives the index a new limit: the index is rebuilt, least recently used
+   * model first, so what no longer fits goes to the victims.
+   */
+  #resize(maxBytes: number): void {
+    const entries = [...this.#index.entries()].reverse();
+    this.#index.close();
+    this.#maxBytes = maxBytes;
+    this.#index = this.#createIndex();
+    for (const [id, entry] of entries) {
+      if (entry.bytes > maxBytes) {
+        entry.touched = 0;
+        this.#victims.push(entry);
+      } else {
+        this.#index.set(id, entry, entry.bytes);
+      }
+    }
+  }
+
   /** Places a staged file (a temporary file in tmp/) as the model `id`, evicting what must go. Under the lock. */
   #commit(id: string, temp: string, hashed: Hashed): Promise<CachedModel> {
     return this.#session(async () => {
+      // Another process may have lowered the limit since the caller checked.
+      this.#checkFits(hashed.bytes, `the model ${JSON.stringify(id)}`);
       const file = fileNameFor(id, hashed.sha256);
       const path = join(this.#models, file);
       const previous = this.#index.peek(id);
@@ -741,10 +786,21 @@ export class ModelCache {
     const present = await this.#sweepModels();
     const gone = [...this.#index.entries()].filter(([, entry]) => !present.has(entry.file)).map(([id]) => id);
     for (const id of gone) this.#index.delete(id);
-    await this.#append(
-      gone.map((id) => rmRecord(id, 'gone')),
-      true,
-    );
+    const records = gone.map((id) => rmRecord(id, 'gone'));
+    // The limit changes only when asked; a new store records the default.
+    const limit = this.#requestedMaxBytes ?? (this.#limitRecorded ? this.#maxBytes : defaultMaxBytes());
+    let victims: Entry[] = [];
+    if (!this.#limitRecorded || limit !== this.#maxBytes) {
+      this.#victims = [];
+      this.#resize(limit);
+      victims = this.#victims;
+      this.#victims = [];
+      records.push(limitRecord(limit), ...victims.map((v) => rmRecord(v.id, 'evict')));
+      this.#limitRecorded = true;
+    }
+    await this.#append(records, true);
+    this.#evictions += victims.length;
+    for (const victim of victims) await removeFile(victim.path);
   }
 
   /** Deletes files in models/ that no model owns (left by crashes between a rename and its record); returns the names kept. Under the lock. */
@@ -768,7 +824,7 @@ export class ModelCache {
   async #maybeCompact(): Promise<void> {
     const records = this.#journal.records;
     if (records <= COMPACT_MIN_RECORDS || records <= 4 * (this.#index.size + 1)) return;
-    const snapshot = [...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry));
+    const snapshot = [limitRecord(this.#maxBytes), ...[...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry))];
     try {
       await this.#journal.rewrite(snapshot);
     } catch (error) {

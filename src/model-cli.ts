@@ -18,8 +18,9 @@ export const GLOBAL_OPTIONS: Options = {
 const GLOBAL_HELP = `Options of every store command:
   --dir DIR          the store (default: $CARO_CACHE_DIR, else $XDG_CACHE_HOME/caro-cache/models,
                      else ~/.cache/caro-cache/models)
-  --max-bytes SIZE   the store's limit, such as 10GB, 512MiB, 2G (default: $CARO_CACHE_MAX_BYTES, else 10GiB);
-                     least recently used models are evicted while the store holds more
+  --max-bytes SIZE   sets the store's limit, such as 10GB, 512MiB, 2G, and evicts least recently
+                     used models until the store fits; the store keeps it (a new store starts
+                     with $CARO_CACHE_MAX_BYTES, else 10GiB)
   --backend NAME     the index's engine: native, wasm, ts or auto
   --help             the command's help`;
 
@@ -205,7 +206,7 @@ Prints the model's path; a progress bar on stderr when it is a terminal.`,
   },
   gc: {
     args: '--max-bytes SIZE',
-    summary: 'evict least recently used models until the store holds at most SIZE; drop vanished files and leftovers',
+    summary: "set the store's limit to SIZE, evicting least recently used models until it fits; drop vanished files and leftovers",
     options: {},
     positionals: 0,
     async run(open) {

@@ -161,6 +161,8 @@ describe('caro-cache store commands', () => {
     assert.equal(gc.stdout, 'evicted 2 models; 2 left, 2.00 KiB of 2.00 KiB\n');
     const left = JSON.parse((await caroCache(['--dir', dir, '--max-bytes', '1MB', 'ls', '--json'])).stdout) as { id: string }[];
     assert.deepEqual(left.map((m) => m.id), ['g1', 'g4']);
+    // The store keeps the limit it was last given; commands without --max-bytes leave it.
+    assert.match((await caroCache(['--dir', dir, 'stats'])).stdout, /^max bytes {2}1000000 /m);
     oneLineError(await caroCache(['--dir', dir, 'gc', '--max-bytes', 'lots']), /--max-bytes must be a size such as 10GB/);
   });
 

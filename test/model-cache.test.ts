@@ -50,7 +50,12 @@ describe('ModelCache', () => {
       const store = await ModelCache.open();
       assert.deepEqual(store.stats(), { dir, count: 0, bytes: 0, maxBytes: 10 * 2 ** 30, hits: 0, misses: 0, evictions: 0 });
       await store.close();
+      // The environment gives a new store its limit; a store keeps the one it has.
       process.env.CARO_CACHE_MAX_BYTES = '512MiB';
+      const kept = await ModelCache.open();
+      assert.equal(kept.stats().maxBytes, 10 * 2 ** 30);
+      await kept.close();
+      process.env.CARO_CACHE_DIR = freshDir();
       const limited = await ModelCache.open();
       assert.equal(limited.stats().maxBytes, 512 * 2 ** 20);
       await limited.close();
@@ -383,7 +388,8 @@ describe('ModelCache', () => {
     }
     // A damaged record in the middle is skipped; the rest applies.
     const lines = intact.toString('latin1').split('\n');
-    lines[1] = lines[1].replace('"a"', '"A"');
+    const addOfA = lines.findIndex((line) => line.includes('"id":"a"'));
+    lines[addOfA] = lines[addOfA].replace('"a"', '"A"');
     writeFileSync(journal, lines.join('\n'), 'latin1');
     const reopened = await ModelCache.open({ dir });
     assert.deepEqual(ids(reopened), ['b']);
@@ -424,6 +430,36 @@ describe('ModelCache', () => {
     const again = await ModelCache.open({ dir });
     assert.deepEqual(ids(again), ['a', 'd']);
     await again.close();
+  });
+
+  test('the store keeps its limit: opening without maxBytes evicts nothing, with it sets a new one', async () => {
+    const dir = freshDir();
+    const big = await ModelCache.open({ dir, maxBytes: 40 * KiB });
+    for (const id of ['a', 'b', 'c', 'd']) await big.add(id, source(id, 8 * KiB).path);
+    await big.close();
+    const plain = await ModelCache.open({ dir });
+    assert.equal(plain.stats().maxBytes, 40 * KiB);
+    assert.deepEqual(ids(plain), ['d', 'c', 'b', 'a']);
+    // Another process lowers the limit: this one follows at its next change.
+    const other = await ModelCache.open({ dir, maxBytes: 20 * KiB });
+    assert.deepEqual(ids(other), ['d', 'c']);
+    await other.close();
+    // Checked against the old limit before copying, against the new one under the lock.
+    await assert.rejects(plain.add('f', source('f', 24 * KiB).path), (e: Error) => e instanceof RangeError && /maxBytes \(20480\)/.test(e.message));
+    assert.equal(plain.stats().maxBytes, 20 * KiB);
+    assert.deepEqual(ls(dir, 'tmp'), []);
+    await plain.add('e', source('e', 8 * KiB).path);
+    assert.deepEqual(ids(plain), ['e', 'd']);
+    await plain.close();
+    assert.deepEqual(ls(dir, 'models').length, 2);
+    // Compaction and clear keep the limit.
+    const again = await ModelCache.open({ dir });
+    await again.clear();
+    assert.equal(again.stats().maxBytes, 20 * KiB);
+    await again.close();
+    const cleared = await ModelCache.open({ dir });
+    assert.equal(cleared.stats().maxBytes, 20 * KiB);
+    await cleared.close();
   });
 
   test('close: later calls throw, a second close does nothing', async () => {
