@@ -24,7 +24,7 @@ describe('the caro-cache command line', () => {
   });
 
   test('an unknown command or a bad option is one line on stderr and a non-zero exit', () => {
-    for (const args of [['frob'], ['bench', '--backend', 'gpu'], ['bench', 'no-such-benchmark']]) {
+    for (const args of [['frob'], ['bench', '--backend', 'gpu'], ['bench', '--group', 'disk'], ['bench', 'no-such-benchmark']]) {
       const { status, stderr } = caroCache(...args);
       assert.equal(status, 1, args.join(' '));
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
@@ -38,7 +38,7 @@ describe('the caro-cache command line', () => {
     const cache = join(out, 'cache');
 
     test('writes criterion files, the summary and the report, with floors and peers beside the engine', () => {
-      const run = caroCache('bench', 'get_model_hit', '--backend', 'ts', '--quick', '--out', out);
+      const run = caroCache('bench', 'get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
       assert.equal(run.status, 0, run.stderr);
       const summary = JSON.parse(readFileSync(join(cache, 'summary.json'), 'utf8')) as Summary;
       const [hit] = summary.benchmarks;
@@ -56,13 +56,28 @@ describe('the caro-cache command line', () => {
     });
 
     test('a second run compares against the first', () => {
-      const run = caroCache('bench', 'get_model_hit', '--backend', 'ts', '--quick', '--out', out);
+      const run = caroCache('bench', 'get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
       assert.equal(run.status, 0, run.stderr);
       const summary = JSON.parse(readFileSync(join(cache, 'summary.json'), 'utf8')) as Summary;
       assert.equal(summary.baseline, 'base');
       assert.ok(summary.benchmarks[0].cells.every((c) => c.change !== undefined));
       assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', 'change', 'estimates.json')));
       assert.match(readFileSync(join(cache, 'report', 'index.html'), 'utf8'), /Change since/i);
+    });
+
+    test('the models group measures the store beside the JSON manifests, in its own directory', () => {
+      const run = caroCache('bench', 'remove_model', '--group', 'models', '--backend', 'ts', '--quick', '--out', out);
+      assert.equal(run.status, 0, run.stderr);
+      const summary = JSON.parse(readFileSync(join(out, 'models', 'summary.json'), 'utf8')) as Summary;
+      assert.deepEqual(summary.benchmarks.map((b) => b.id), ['remove_model']);
+      const cells = summary.benchmarks[0].cells;
+      assert.deepEqual(cells.map((c) => c.subject).sort(), ['json-manifest', 'json-manifest-fsync', 'store']);
+      const store = cells.find((c) => c.subject === 'store')!;
+      assert.equal(store.kind, 'engine');
+      assert.ok(store.bestPeer !== undefined && store.bestPeer.subject.startsWith('json-manifest'));
+      assert.ok(existsSync(join(out, 'models', 'remove_model', 'store', 'new', 'estimates.json')));
+      assert.ok(existsSync(join(out, 'models', 'report', 'index.html')));
+      assert.match(run.stdout, /== models: /);
     });
 
     test('a named baseline that does not exist is refused before measuring', () => {
