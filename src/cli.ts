@@ -19,10 +19,15 @@ function splitCommand(args: string[]): { command: string | undefined; rest: stri
   let i = 0;
   while (i < args.length && args[i].startsWith('--') && Object.hasOwn(GLOBAL_OPTIONS, args[i].slice(2).split('=')[0])) {
     leading.push(args[i]);
-    if (!args[i].includes('=') && i + 1 < args.length) leading.push(args[++i]);
+    if (!args[i].includes('=')) {
+      if (i + 1 === args.length) throw new RangeError(`${args[i]} needs a value`);
+      leading.push(args[++i]);
+    }
     i++;
   }
-  return { command: args[i], rest: [...leading, ...args.slice(i + 1)] };
+  const command = args[i];
+  if (command === 'bench' && leading.length > 0) throw new RangeError(`bench does not take ${leading[0].split('=')[0]}`);
+  return { command, rest: [...leading, ...args.slice(i + 1)] };
 }
 
 async function main(args: string[]): Promise<number> {

@@ -1,8 +1,9 @@
 // Downloads one URL into one file over HTTP(S) with Node's own client:
 // follows redirects, hashes while writing, and after an interrupted transfer
-// asks for the rest with a Range request (If-Range keeps the pieces from
-// different versions of the resource), starting over when the server answers
-// 200 instead of 206.
+// asks for the rest with a Range request. If-Range keeps the pieces from
+// different versions of the resource, so a transfer resumes only when the
+// first answer named its version (a strong ETag or Last-Modified) and starts
+// over otherwise, or when the server answers 200, or another total.
 
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -117,22 +118,24 @@ export async function download(url: string, dest: string, options: DownloadOptio
     for (let attempt = 1; ; attempt++) {
       try {
         const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'caro-cache' };
+        // Without a validator the rest could come from another version of the file.
+        if (done > 0 && validator === undefined) await restart();
         if (done > 0) {
           headers.range = `bytes=${done}-`;
-          if (validator !== undefined) headers['if-range'] = validator;
+          headers['if-range'] = validator!;
         }
         const { response, url: final } = await get(start, headers, settings);
         const where = final.href === start.href ? start.href : `${start.href} (redirected to ${final.href})`;
         const status = response.statusCode ?? 0;
         const range = status === 206 ? contentRange(response) : undefined;
-        if (status === 206 && done > 0 && range !== undefined && range.start === done) {
+        if (status === 206 && done > 0 && range !== undefined && range.start === done && (range.total === undefined || total === undefined || range.total === total)) {
           total = range.total ?? total;
         } else if (status === 200 || status === 206) {
           // A fresh body: the whole resource, or a range we cannot join to what we have.
           if (status === 206) {
             response.resume();
             await restart();
-            throw new Retriable(`the server answered a range that does not continue at byte ${done}`);
+            throw new Retriable(`the server answered a range that does not continue the ${done} bytes received`);
           }
           if (done > 0) await restart();
           total = contentLength(response);
@@ -170,7 +173,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
         }
         break;
       } catch (error) {
-        if (options.signal?.aborted) throw options.signal.reason ?? error;
+        if (options.signal?.aborted) throw error;
         if (error instanceof DownloadError || error instanceof RangeError) throw error;
         const message = error instanceof Error ? error.message : String(error);
         if (attempt >= attempts) {
@@ -186,6 +189,10 @@ export async function download(url: string, dest: string, options: DownloadOptio
   } catch (error) {
     await file.close().catch(() => {});
     await removeFile(dest);
+    if (options.signal?.aborted) {
+      const reason: unknown = options.signal.reason;
+      throw new DownloadError(`GET ${start.href}: ${reason instanceof Error ? reason.message : 'aborted'}`, start.href);
+    }
     throw error;
   }
   return { bytes: done, sha256: hash.digest('hex') };

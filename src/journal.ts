@@ -16,7 +16,12 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, un
 import { basename, dirname, join } from 'node:path';
 import { fsyncDir, fsyncFd } from './model-files.js';
 
-export const JOURNAL_VERSION = 1;
+/**
+ * The format this version writes. Readers refuse newer journals, since
+ * compaction would drop the records they do not know. 2: `limit` records, and
+ * `add` records that carry the ids they evicted.
+ */
+export const JOURNAL_VERSION = 2;
 
 /** A record: any JSON object with a string type tag `t`. */
 export type JournalRecord = { t: string } & Record<string, unknown>;
@@ -130,6 +135,7 @@ export class Journal {
   #generation: string | undefined;
   #offset = 0;
   #records = 0;
+  #version = JOURNAL_VERSION;
 
   constructor(path: string) {
     this.path = path;
@@ -138,6 +144,11 @@ export class Journal {
   /** Records in the current generation, header included: what compaction is weighed by. */
   get records(): number {
     return this.#records;
+  }
+
+  /** The format version in the header of the current generation. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Bytes of the current generation read or written so far. */
@@ -186,6 +197,7 @@ export class Journal {
       }
       if (reset) {
         this.#generation = head.header.gen;
+        this.#version = head.header.v;
         this.#records = 1;
       }
       this.#offset = from + decoded.end;
@@ -238,6 +250,7 @@ export class Journal {
     renameSync(temp, this.path);
     await fsyncDir(dirname(this.path));
     this.#generation = generation;
+    this.#version = JOURNAL_VERSION;
     this.#offset = data.length;
     this.#records = records.length + 1;
   }

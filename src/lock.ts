@@ -104,13 +104,16 @@ function unlinkIfPresent(path: string): void {
   }
 }
 
-/** Removes the lock at `path` if it still holds `staleText`, under the break lock. */
-function breakStale(path: string, staleText: string): void {
+/**
+ * Removes the lock at `path` if it still holds `staleText`, under the break
+ * lock. False when another taker holds the break lock: the caller waits.
+ */
+function breakStale(path: string, staleText: string): boolean {
   const breaker = `${path}.break`;
   if (!tryCreate(breaker, `${process.pid}\n${host}\n`)) {
     const other = readLock(breaker);
     if (other !== undefined && other.ageMs > BREAK_STALE_MS) unlinkIfPresent(breaker);
-    return;
+    return false;
   }
   try {
     const now = readLock(path);
@@ -118,6 +121,7 @@ function breakStale(path: string, staleText: string): void {
   } finally {
     unlinkIfPresent(breaker);
   }
+  return true;
 }
 
 /**
@@ -137,10 +141,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       const current = readLock(path);
       if (current === undefined) continue;
       const owner = parseOwner(current.text);
-      if (!ownerAlive(owner, current.ageMs)) {
-        breakStale(path, current.text);
-        continue;
-      }
+      if (!ownerAlive(owner, current.ageMs) && breakStale(path, current.text)) continue;
       if (Date.now() >= deadline) {
         const who = owner === undefined ? 'an unknown process' : `pid ${owner.pid} on ${owner.host}`;
         throw new Error(`timed out after ${timeoutMs} ms waiting for the lock ${path}, held by ${who}; if that process is gone, delete the file`);

@@ -16,14 +16,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
-import { link, lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { link, lstat, readdir, realpath, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from './cache.js';
 import { download } from './download.js';
-import { isJournalTemp, Journal, type JournalRecord } from './journal.js';
+import { isJournalTemp, Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
 import { acquireLock, processAlive } from './lock.js';
-import { copyHashing, fsyncDir, fsyncFile, hashFile, removeFile, type Hashed } from './model-files.js';
+import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './model-files.js';
 import { checkId, checkOptions, checkPath, checkSha256, describe, fileNameFor, isModelFileName, MAX_ID_LENGTH } from './model-ids.js';
 import { parseSize } from './sizes.js';
 import type { BackendName, Cache } from './types.js';
@@ -130,13 +130,21 @@ function validId(id: unknown): id is string {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH && !id.includes('\0');
 }
 
-function addRecord(entry: Entry): JournalRecord {
-  return { t: 'add', id: entry.id, file: entry.file, bytes: entry.bytes, sha256: entry.sha256, addedAt: entry.addedAt, at: entry.accessed };
+/** An add, with the ids it evicted: one checksummed line, so a torn write loses both or neither. */
+function addRecord(entry: Entry, evicted: string[] = []): JournalRecord {
+  const record: JournalRecord = { t: 'add', id: entry.id, file: entry.file, bytes: entry.bytes, sha256: entry.sha256, addedAt: entry.addedAt, at: entry.accessed };
+  if (evicted.length > 0) record.evicted = evicted;
+  return record;
 }
 
 const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
 
 const limitRecord = (maxBytes: number): JournalRecord => ({ t: 'limit', maxBytes });
+
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
 
 function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
@@ -165,9 +173,14 @@ export class ModelCache {
   #victims: Entry[] = [];
   /** The index may be ahead of the journal (an append failed): reload it at the next session. */
   #stale = false;
-  readonly #fetches = new Map<string, { promise: Promise<CachedModel>; listeners: Set<(done: number, total?: number) => void> }>();
+  readonly #fetches = new Map<
+    string,
+    { promise: Promise<CachedModel>; listeners: Set<(done: number, total?: number) => void>; expected: string | undefined }
+  >();
   readonly #downloads = new Set<AbortController>();
   readonly #inflight = new Set<Promise<unknown>>();
+  /** Adds and downloads in progress by id: calls take effect in the order they were made. */
+  readonly #pendingAdds = new Map<string, Set<Promise<unknown>>>();
   #closed = false;
   #closing: Promise<void> | undefined;
   #hits = 0;
@@ -222,8 +235,8 @@ export class ModelCache {
     }
     const store = new ModelCache(dir, maxBytes, o.backend as BackendName | 'auto' | undefined);
     try {
-      await mkdir(store.#models, { recursive: true });
-      await mkdir(store.#tmp, { recursive: true });
+      await makeDir(store.#models);
+      await makeDir(store.#tmp);
       await store.#session(() => store.#recover());
     } catch (error) {
       store.#closed = true;
@@ -243,17 +256,7 @@ export class ModelCache {
       return undefined;
     }
     this.#hits++;
-    entry.accessed = Date.now();
-    if (entry.touched === 0) this.#dirty.push(entry);
-    entry.touched = ++this.#sequence;
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (!this.#closed) this.#session(async () => {}).catch(() => {});
-      }, FLUSH_DELAY_MS);
-      this.#timer.unref();
-    }
-    return this.#model(entry);
+    return this.#used(entry);
   }
 
   /** Whether the model is in the store, as this process last saw it; changes no recency. */
@@ -284,16 +287,22 @@ export class ModelCache {
     if (o.move !== undefined && typeof o.move !== 'boolean') throw new TypeError(`options.move must be a boolean, got ${describe(o.move)}`);
     const move = o.move === true;
     const from = resolve(source);
-    if (move && dirname(from) === this.#models) throw new RangeError(`source ${source} is a file of the store itself and cannot be moved into it`);
-    let info;
-    try {
-      info = await stat(from);
-    } catch (error) {
-      throw new Error(`source ${source} cannot be read: ${(error as Error).message}`);
-    }
-    if (!info.isFile()) throw new TypeError(`source must be a regular file, ${source} is not`);
-    this.#checkFits(info.size, `source ${source}`);
-    return this.#track(async () => {
+    // Registered before the first await, so a remove or clear called next waits for it.
+    return this.#adding(id, this.#track(async () => {
+      let info;
+      let real;
+      try {
+        info = await stat(from);
+        real = await realpath(from);
+      } catch (error) {
+        throw new Error(`source ${source} cannot be read: ${(error as Error).message}`);
+      }
+      // Moving the journal or a model's file would lose what the store holds.
+      if (move && isInside(await realpath(this.#dir), real)) {
+        throw new RangeError(`source ${source} is a file of the store itself and cannot be moved into it`);
+      }
+      if (!info.isFile()) throw new TypeError(`source must be a regular file, ${source} is not`);
+      this.#checkFits(info.size, `source ${source}`);
       const temp = this.#tempPath('part');
       activeTemps.add(temp);
       let committed = false;
@@ -334,7 +343,7 @@ export class ModelCache {
         activeTemps.delete(temp);
         if (!committed) await removeFile(temp);
       }
-    });
+    }));
   }
 
   /**
@@ -369,33 +378,47 @@ export class ModelCache {
     const present = this.#index.peek(id);
     if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.get(id)!;
     this.#misses++;
-    let shared = this.#fetches.get(id);
-    if (shared === undefined) {
-      const listeners = new Set<(done: number, total?: number) => void>();
-      const promise = this.#track(() => this.#download(id, url, expected, listeners));
-      shared = { promise, listeners };
-      this.#fetches.set(id, shared);
-      const entry = shared;
-      promise.then(
-        () => this.#fetches.get(id) === entry && this.#fetches.delete(id),
-        () => this.#fetches.get(id) === entry && this.#fetches.delete(id),
-      );
+    // Registered before the first await, so a remove or clear called next waits for it.
+    return this.#adding(id, this.#track(() => this.#getOrDownload(id, url, expected, onProgress as ((done: number, total?: number) => void) | undefined)));
+  }
+
+  /**
+   * The miss path of fetch: joins a download of `id` that expects the same
+   * content, or starts one. A download that expects other content may fail
+   * where this one would not, or bring what this one wants: it is awaited,
+   * then the store is looked at again.
+   */
+  async #getOrDownload(id: string, url: string, expected: string | undefined, onProgress: ((done: number, total?: number) => void) | undefined): Promise<CachedModel> {
+    for (;;) {
+      let shared = this.#fetches.get(id);
+      if (shared === undefined) {
+        const present = this.#index.peek(id);
+        if (present !== undefined && (expected === undefined || present.sha256 === expected)) return { ...this.#used(this.#index.get(id)!) };
+        const listeners = new Set<(done: number, total?: number) => void>();
+        const promise = this.#track(() => this.#download(id, url, expected, listeners));
+        const entry = { promise, listeners, expected };
+        shared = entry;
+        this.#fetches.set(id, entry);
+        const done = () => this.#fetches.get(id) === entry && this.#fetches.delete(id);
+        promise.then(done, done);
+      }
+      if (shared.expected === expected) {
+        if (onProgress !== undefined) shared.listeners.add(onProgress);
+        return { ...(await shared.promise) };
+      }
+      await shared.promise.catch(() => {});
+      this.#check();
     }
-    if (onProgress !== undefined) shared.listeners.add(onProgress as (done: number, total?: number) => void);
-    const model = await shared.promise;
-    // A download shared with a caller who asked for other content (or none).
-    if (expected !== undefined && model.sha256 !== expected) {
-      throw new Error(`GET ${url}: the download's SHA-256 is ${model.sha256}, not ${expected} (options.sha256)`);
-    }
-    return { ...model };
   }
 
   /** Removes the model and its file; false if it was not there. */
   async remove(id: string): Promise<boolean> {
     this.#check();
     checkId(id);
-    return this.#track(() =>
-      this.#session(async () => {
+    const before = [...(this.#pendingAdds.get(id) ?? [])];
+    return this.#track(async () => {
+      await Promise.allSettled(before);
+      return this.#session(async () => {
         const entry = this.#index.peek(id);
         if (entry === undefined) return false;
         this.#index.delete(id);
@@ -403,8 +426,8 @@ export class ModelCache {
         await this.#append([rmRecord(id, 'remove')], true);
         await removeFile(entry.path);
         return true;
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -460,8 +483,10 @@ export class ModelCache {
   /** Removes every model and its file. */
   async clear(): Promise<void> {
     this.#check();
-    await this.#track(() =>
-      this.#session(async () => {
+    const before = [...this.#pendingAdds.values()].flatMap((pending) => [...pending]);
+    await this.#track(async () => {
+      await Promise.allSettled(before);
+      await this.#session(async () => {
         this.#index.clear();
         this.#forgetHits();
         try {
@@ -471,8 +496,8 @@ export class ModelCache {
           throw error;
         }
         await this.#sweepModels();
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -495,6 +520,34 @@ export class ModelCache {
       }
     })();
     return this.#closing;
+  }
+
+  /** Notes a use of an entry the index has just made most recent; it is appended later. */
+  #used(entry: Entry): CachedModel {
+    entry.accessed = Date.now();
+    if (entry.touched === 0) this.#dirty.push(entry);
+    entry.touched = ++this.#sequence;
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#closed) this.#session(async () => {}).catch(() => {});
+      }, FLUSH_DELAY_MS);
+      this.#timer.unref();
+    }
+    return this.#model(entry);
+  }
+
+  /** Registers an add or download of `id`, which a later remove or clear waits for. */
+  #adding<T>(id: string, promise: Promise<T>): Promise<T> {
+    let pending = this.#pendingAdds.get(id);
+    if (pending === undefined) this.#pendingAdds.set(id, (pending = new Set()));
+    pending.add(promise);
+    const done = () => {
+      pending.delete(promise);
+      if (pending.size === 0 && this.#pendingAdds.get(id) === pending) this.#pendingAdds.delete(id);
+    };
+    promise.then(done, done);
+    return promise;
   }
 
   #forgetHits(): void {
@@ -627,6 +680,7 @@ export class ModelCache {
           if (!validId(id) || !isModelFileName(file) || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) break;
           if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string') break;
           const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || Date.now();
+          if (Array.isArray(record.evicted)) for (const victim of record.evicted) if (validId(victim)) mention(victim, { kind: 'rm' });
           mention(id, { kind: 'add', entry: { id, file, path: join(this.#models, file), bytes, sha256, addedAt, accessed, touched: 0 } });
           break;
         }
@@ -718,16 +772,18 @@ export class ModelCache {
       const victims = this.#victims;
       this.#victims = [];
       // The rename is flushed before the record: a record on the disk always
-      // has its file there, so the evictions and the add it records happen
+      // has its file there, and the evictions and the add it records happen
       // together or not at all.
       try {
         await fsyncDir(this.#models);
-        await this.#append([...victims.map((v) => rmRecord(v.id, 'evict')), addRecord(entry)], true);
       } catch (error) {
         this.#stale = true;
         if (previous?.file !== file) await removeFile(path).catch(() => {});
         throw error;
       }
+      // If the append fails the record may still have reached the disk: the
+      // file stays, owned after the reload or swept as an orphan at the next open.
+      await this.#append([addRecord(entry, victims.map((v) => v.id))], true);
       this.#evictions += victims.length;
       const doomed = victims.map((v) => v.path);
       if (previous !== undefined && previous.file !== file) doomed.push(previous.path);
@@ -739,7 +795,11 @@ export class ModelCache {
   async #download(id: string, url: string, expected: string | undefined, listeners: Set<(done: number, total?: number) => void>): Promise<CachedModel> {
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
-    if (found !== undefined && (expected === undefined || found.sha256 === expected)) return this.#closed ? this.#model(found) : this.get(id)!;
+    if (found !== undefined && (expected === undefined || found.sha256 === expected)) {
+      if (this.#closed) return this.#model(found);
+      this.#index.get(id);
+      return this.#used(found);
+    }
     this.#check();
     const temp = this.#tempPath('download');
     const controller = new AbortController();
@@ -801,6 +861,8 @@ export class ModelCache {
     await this.#append(records, true);
     this.#evictions += victims.length;
     for (const victim of victims) await removeFile(victim.path);
+    // An older format's reader would drop records it does not know when it compacts.
+    if (this.#journal.version < JOURNAL_VERSION) await this.#compact();
   }
 
   /** Deletes files in models/ that no model owns (left by crashes between a rename and its record); returns the names kept. Under the lock. */
@@ -820,16 +882,21 @@ export class ModelCache {
     return kept;
   }
 
-  /** Rewrites the journal as one add per model, least recently used first, once it has grown. Under the lock. */
+  /** Compacts the journal once it has grown. Under the lock. */
   async #maybeCompact(): Promise<void> {
     const records = this.#journal.records;
     if (records <= COMPACT_MIN_RECORDS || records <= 4 * (this.#index.size + 1)) return;
-    const snapshot = [limitRecord(this.#maxBytes), ...[...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry))];
     try {
-      await this.#journal.rewrite(snapshot);
+      await this.#compact();
     } catch (error) {
       // The old journal is intact; compaction is retried at a later session.
       void error;
     }
+  }
+
+  /** Rewrites the journal as the limit and one add per model, least recently used first. Under the lock. */
+  async #compact(): Promise<void> {
+    const snapshot = [limitRecord(this.#maxBytes), ...[...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry))];
+    await this.#journal.rewrite(snapshot);
   }
 }

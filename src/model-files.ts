@@ -3,7 +3,8 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsync, openSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 // Opening and closing are synchronous (one cheap metadata call each, where a
 // trip through libuv's thread pool costs more); the fsync itself, which can
@@ -25,6 +26,19 @@ export async function fsyncDir(path: string): Promise<void> {
     if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF' && code !== 'EPERM') throw error;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Creates a directory and any missing parents, durably: a new directory's
+ * entry lives in its parent, which is flushed too.
+ */
+export async function makeDir(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true });
+  if (first === undefined) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    await fsyncDir(dirname(dir));
+    if (dir === first || dirname(dir) === dir) break;
   }
 }
 

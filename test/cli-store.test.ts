@@ -211,16 +211,12 @@ describe('caro-cache store commands', () => {
       [['ls', '--max-bytes=-5'], /--max-bytes must be a size/],
       [['ls', '--max-bytes', '-5'], /--max-bytes' argument is ambiguous/],
       [['ls', '--backend', 'gpu'], /options\.backend must be one of/],
-      [['--dir'], /./],
     ];
-    for (const [args, pattern] of cases) {
-      const result = await caroCache(args[0] === '--dir' ? args : ['--dir', dir, ...args]);
-      if (args[0] === '--dir') {
-        assert.equal(result.status, 2, 'a global option without a command is a usage error');
-        continue;
-      }
-      oneLineError(result, pattern);
-    }
+    for (const [args, pattern] of cases) oneLineError(await caroCache(['--dir', dir, ...args]), pattern);
+    oneLineError(await caroCache(['ls', '--dir']), /Option '--dir <value>' argument missing/);
+    oneLineError(await caroCache(['--dir']), /--dir needs a value/);
+    oneLineError(await caroCache(['--dir', dir, 'bench']), /bench does not take --dir/);
+    assert.equal((await caroCache(['--dir', dir])).status, 2, 'a global option without a command is a usage error');
     const left = JSON.parse((await caroCache(['--dir', dir, 'ls', '--json'])).stdout) as { id: string }[];
     assert.deepEqual(left.map((m) => m.id), ['kept']);
   });

@@ -64,6 +64,24 @@ const server = createServer((req, res) => {
       return n === 1 ? dropMidBody(res) : send(req, res);
     case '/drop-once-no-range':
       return n === 1 ? dropMidBody(res) : send(req, res, false);
+    case '/drop-once-no-validator':
+      if (n === 1) {
+        res.writeHead(200, { 'content-length': BODY.length });
+        return void res.write(BODY.subarray(0, 200 * 1024), () => setTimeout(() => res.socket?.destroy(), 20));
+      }
+      return send(req, res);
+    case '/drop-once-then-changed': {
+      if (n === 1) return dropMidBody(res);
+      // The resource changed under the same ETag: another total betrays it.
+      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      const other = BODY.subarray(0, BODY.length - 1000);
+      if (start > 0) {
+        res.writeHead(206, { 'content-range': `bytes ${start}-${other.length - 1}/${other.length}`, 'content-length': other.length - start, etag: '"v1"' });
+        return res.end(other.subarray(start));
+      }
+      res.writeHead(200, { 'content-length': other.length, etag: '"v1"' });
+      return res.end(other);
+    }
     case '/redirect':
       res.writeHead(302, { location: '/model-via-redirect' });
       return res.end();
@@ -148,6 +166,54 @@ describe('ModelCache.fetch', () => {
     const model = await store.fetch('m', `${base}/drop-once-no-range`, { sha256: SHA });
     assert.deepEqual(readFileSync(model.path), BODY);
     assert.equal(seen('/drop-once-no-range').length, 2);
+    await store.close();
+  });
+
+  test('without an ETag or Last-Modified an interrupted transfer starts over, never splicing versions', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const model = await store.fetch('m', `${base}/drop-once-no-validator`, { sha256: SHA });
+    assert.deepEqual(readFileSync(model.path), BODY);
+    assert.deepEqual(seen('/drop-once-no-validator'), [undefined, undefined], 'no Range without If-Range');
+    await store.close();
+  });
+
+  test('a resumed answer with another total starts over from the first byte', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const model = await store.fetch('m', `${base}/drop-once-then-changed`);
+    assert.deepEqual(readFileSync(model.path), BODY.subarray(0, BODY.length - 1000));
+    const ranges = seen('/drop-once-then-changed');
+    assert.equal(ranges.length, 3);
+    assert.match(ranges[1] ?? '', /^bytes=\d+-$/);
+    assert.equal(ranges[2], undefined);
+    await store.close();
+  });
+
+  test("concurrent fetches share a download only if they expect the same content: one caller's wrong SHA-256 fails no other", async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const [wrong, right, any] = await Promise.allSettled([
+      store.fetch('m', `${base}/slow-expect`, { sha256: '0'.repeat(64) }),
+      store.fetch('m', `${base}/slow-expect`, { sha256: SHA }),
+      store.fetch('m', `${base}/slow-expect`),
+    ]);
+    assert.equal(wrong.status, 'rejected');
+    assert.match(String((wrong as PromiseRejectedResult).reason), /SHA-256/);
+    assert.equal(right.status, 'fulfilled');
+    assert.equal(any.status, 'fulfilled');
+    assert.equal(store.get('m')?.sha256, SHA);
+    assert.equal(seen('/slow-expect').length, 2, 'the wrong expectation downloaded once; the others shared one');
+    await store.close();
+  });
+
+  test('a remove called after a fetch takes effect after it', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const fetched = store.fetch('m', `${base}/slow-order`);
+    assert.equal(await store.remove('m'), true);
+    assert.equal((await fetched).sha256, SHA);
+    assert.equal(store.has('m'), false);
     await store.close();
   });
 
@@ -243,7 +309,7 @@ describe('ModelCache.fetch', () => {
     while (seen('/hang').length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     await store.close();
-    await assert.rejects(pending, /closed/);
+    await assert.rejects(pending, (e: Error) => e instanceof DownloadError && e.message.includes(`${base}/hang`) && /closed/.test(e.message));
     assert.deepEqual(leftovers(dir), []);
   });
 });

@@ -76,6 +76,18 @@ describe('acquireLock', () => {
     await release();
   });
 
+  test('a stale lock that another taker is breaking is waited on, not spun on, and the timeout holds', async () => {
+    const path = lockPath();
+    writeFileSync(path, `${deadPid()}\n${hostname()}\ndeadbeef\n`);
+    // A breaker that died mid-break: its break lock is young, so it is respected for now.
+    writeFileSync(`${path}.break`, `${deadPid()}\n${hostname()}\n`);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    await assert.rejects(acquireLock(path, { timeoutMs: 300 }), /timed out/);
+    clearInterval(timer);
+    assert.ok(ticks >= 5, `the event loop ran only ${ticks} timer ticks while the taker waited`);
+  });
+
   test('many takers in one process are served one at a time', async () => {
     const path = lockPath();
     let inside = 0;
