@@ -1,9 +1,11 @@
-// caro_cache addon: exposes LruCore to JavaScript as a handle object.
+// caro_cache addon: exposes LruCore to JavaScript.
 //
-// The hot functions are plain napi_callbacks created per handle with the
-// instance as their data pointer: that is the cheapest Node-API call shape
-// (no napi_unwrap, no node-addon-api wrapper objects). Cold functions use
-// node-addon-api.
+// A cache is an External holding its Instance; every function takes it as
+// the first argument. The functions are created once, in Init, and shared by
+// all caches, so a call site in JavaScript always sees the same function and
+// V8 keeps it on its fast path (per-cache functions made every call
+// megamorphic as soon as a process had two caches: +14 ns each). The hot
+// functions are plain napi_callbacks; cold ones use node-addon-api.
 #include <napi.h>
 
 #include <atomic>
@@ -17,16 +19,16 @@ using caro::LruCore;
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 constexpr size_t kVictimDoubles = 2 * LruCore::kVictimBatch;
+// Touches buffered by the JavaScript side per touchMany call.
+constexpr int32_t kReadBatch = 256;
 
-// Shared by a handle and each of its functions. A function can outlive its
-// handle (`const touch = handle.touch`), so every one of them holds the
-// instance and the last finalizer to run frees it.
 struct Instance {
-  LruCore* core;         // null once closed
-  double* victims;       // data of the caller's Float64Array
+  LruCore* core;       // null once closed
+  double* victims;     // data of the caller's Float64Array
   napi_ref victimStore;  // its ArrayBuffer, which keeps that data alive
-  uint32_t holders;      // objects whose finalizer has not run yet
-  size_t reported;       // slot storage last reported to V8
+  int32_t* reads;      // data of the caller's Int32Array of buffered touches
+  napi_ref readStore;
+  size_t reported;     // slot storage last reported to V8
 };
 
 // Slot storage held by every core in the process; V8's own counters do not
@@ -53,45 +55,51 @@ napi_value MemoryBytes(napi_env env, napi_callback_info /*info*/) {
   return result;
 }
 
+void DeleteRef(napi_env env, napi_ref* ref) {
+  if (*ref != nullptr) napi_delete_reference(env, *ref);
+  *ref = nullptr;
+}
+
 void Close(napi_env env, Instance* inst) {
   delete inst->core;
   inst->core = nullptr;
   Report(env, inst);
   inst->victims = nullptr;
-  if (inst->victimStore != nullptr) {
-    napi_delete_reference(env, inst->victimStore);
-    inst->victimStore = nullptr;
-  }
+  inst->reads = nullptr;
+  DeleteRef(env, &inst->victimStore);
+  DeleteRef(env, &inst->readStore);
 }
 
-void ReleaseHolder(napi_env env, void* data, void* /*hint*/) {
+void Finalize(napi_env env, void* data, void* /*hint*/) {
   Instance* inst = static_cast<Instance*>(data);
-  if (--inst->holders == 0) {
-    Close(env, inst);
-    delete inst;
-  }
+  Close(env, inst);
+  delete inst;
 }
 
-bool Hold(napi_env env, napi_value object, Instance* inst) {
-  if (napi_add_finalizer(env, object, inst, ReleaseHolder, nullptr, nullptr) !=
-      napi_ok) {
-    return false;
-  }
-  ++inst->holders;
-  return true;
-}
-
-// The instance of a hot call, or null with "cache is closed" thrown.
-inline Instance* Open(napi_env env, napi_callback_info info, size_t* argc,
-                      napi_value* argv) {
+// The instance of a call whose first argument is a cache handle, with the
+// arguments in argv; null with an exception thrown if it is not one, or closed.
+template <size_t N>
+inline Instance* Args(napi_env env, napi_callback_info info,
+                      napi_value (&argv)[N], bool mustBeOpen = true) {
+  size_t argc = N;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* data = nullptr;
-  napi_get_cb_info(env, info, argc, argv, nullptr, &data);
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "handle must be a cache handle");
+    return nullptr;
+  }
   Instance* inst = static_cast<Instance*>(data);
-  if (inst->core == nullptr) {
+  if (mustBeOpen && inst->core == nullptr) {
     napi_throw_error(env, nullptr, "cache is closed");
     return nullptr;
   }
   return inst;
+}
+
+inline bool IsLiveSlot(const LruCore* core, double d) {
+  return d >= 0 && d < static_cast<double>(core->slotCount()) &&
+         static_cast<double>(static_cast<int32_t>(d)) == d &&
+         core->isLive(static_cast<int32_t>(d));
 }
 
 // A stale or made-up slot would corrupt the list, so every slot from JS is
@@ -103,9 +111,7 @@ inline bool GetSlot(napi_env env, const LruCore* core, napi_value value,
     napi_throw_type_error(env, nullptr, "slot must be a number");
     return false;
   }
-  if (!(d >= 0 && d < static_cast<double>(core->slotCount())) ||
-      static_cast<double>(static_cast<int32_t>(d)) != d ||
-      !core->isLive(static_cast<int32_t>(d))) {
+  if (!IsLiveSlot(core, d)) {
     napi_throw_range_error(env, nullptr, "not a live slot");
     return false;
   }
@@ -135,12 +141,28 @@ void ThrowOverflow(napi_env env) {
   napi_throw_range_error(env, nullptr, "total bytes would exceed 2^64 - 1");
 }
 
+// JS can detach an ArrayBuffer (transfer it), which frees or hands over its
+// memory, so a cached data pointer is only used after checking. Fetching the
+// pointer afresh would cost ~30 ns more per call; the check runs only when
+// there are victims to write or touches to read.
+bool Attached(napi_env env, napi_ref store) {
+  napi_value buffer = nullptr;
+  bool detached = true;
+  if (napi_get_reference_value(env, store, &buffer) != napi_ok ||
+      buffer == nullptr ||
+      napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok ||
+      detached) {
+    napi_throw_error(env, nullptr, "a buffer shared with the cache was detached");
+    return false;
+  }
+  return true;
+}
+
 napi_value Insert(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Instance* inst = Open(env, info, &argc, argv);
+  napi_value argv[2];
+  Instance* inst = Args(env, info, argv);
   uint64_t bytes;
-  if (inst == nullptr || !GetBytes(env, argv[0], &bytes)) return nullptr;
+  if (inst == nullptr || !GetBytes(env, argv[1], &bytes)) return nullptr;
   const int32_t slot = inst->core->insert(bytes);
   Report(env, inst);
   if (slot == LruCore::kErrOverflow) {
@@ -157,68 +179,62 @@ napi_value Insert(napi_env env, napi_callback_info info) {
 }
 
 napi_value Update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Instance* inst = Open(env, info, &argc, argv);
+  napi_value argv[3];
+  Instance* inst = Args(env, info, argv);
   int32_t slot;
   uint64_t bytes;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[0], &slot) ||
-      !GetBytes(env, argv[1], &bytes)) {
+  if (inst == nullptr || !GetSlot(env, inst->core, argv[1], &slot) ||
+      !GetBytes(env, argv[2], &bytes)) {
     return nullptr;
   }
   if (!inst->core->update(slot, bytes)) ThrowOverflow(env);
   return nullptr;
 }
 
-napi_value Touch(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Instance* inst = Open(env, info, &argc, argv);
-  int32_t slot;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[0], &slot)) {
+// Applies the first n touches buffered in the reads array, in order. All are
+// checked before any is applied, so a bad one changes nothing.
+napi_value TouchMany(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  Instance* inst = Args(env, info, argv);
+  int32_t n;
+  if (inst == nullptr) return nullptr;
+  if (napi_get_value_int32(env, argv[1], &n) != napi_ok || n < 0 ||
+      n > kReadBatch) {
+    napi_throw_range_error(env, nullptr, "n must be an integer in [0, 256]");
     return nullptr;
   }
-  inst->core->touch(slot);
+  if (n == 0 || !Attached(env, inst->readStore)) return nullptr;
+  LruCore* core = inst->core;
+  const int32_t* reads = inst->reads;
+  for (int32_t i = 0; i < n; i++) {
+    if (!IsLiveSlot(core, reads[i])) {
+      napi_throw_range_error(env, nullptr, "not a live slot");
+      return nullptr;
+    }
+  }
+  for (int32_t i = 0; i < n; i++) core->touch(reads[i]);
   return nullptr;
 }
 
 napi_value Remove(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Instance* inst = Open(env, info, &argc, argv);
+  napi_value argv[2];
+  Instance* inst = Args(env, info, argv);
   int32_t slot;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[0], &slot)) {
+  if (inst == nullptr || !GetSlot(env, inst->core, argv[1], &slot)) {
     return nullptr;
   }
   inst->core->remove(slot);
   return nullptr;
 }
 
-// JS can detach an ArrayBuffer (transfer it), which frees or hands over its
-// memory, so the cached pointer is only used after checking. Fetching the
-// pointer afresh would cost ~30 ns more per evicting call. The check runs
-// only when there are victims to write.
-double* VictimBuffer(napi_env env, Instance* inst) {
-  napi_value store = nullptr;
-  bool detached = true;
-  if (napi_get_reference_value(env, inst->victimStore, &store) != napi_ok ||
-      store == nullptr ||
-      napi_is_detached_arraybuffer(env, store, &detached) != napi_ok ||
-      detached) {
-    napi_throw_error(env, nullptr, "victim buffer was detached");
-    return nullptr;
-  }
-  return inst->victims;
-}
-
 napi_value Evict(napi_env env, napi_callback_info info) {
-  Instance* inst = Open(env, info, nullptr, nullptr);
+  napi_value argv[1];
+  Instance* inst = Args(env, info, argv);
   if (inst == nullptr) return nullptr;
   int32_t n = 0;
   if (inst->core->overLimit()) {
-    double* victims = VictimBuffer(env, inst);
-    if (victims == nullptr) return nullptr;
-    n = inst->core->evict(victims);
+    if (!Attached(env, inst->victimStore)) return nullptr;
+    n = inst->core->evict(inst->victims);
   }
   napi_value result;
   napi_create_int32(env, n, &result);
@@ -226,7 +242,8 @@ napi_value Evict(napi_env env, napi_callback_info info) {
 }
 
 napi_value Bytes(napi_env env, napi_callback_info info) {
-  Instance* inst = Open(env, info, nullptr, nullptr);
+  napi_value argv[1];
+  Instance* inst = Args(env, info, argv);
   if (inst == nullptr) return nullptr;
   napi_value result;
   napi_create_double(env, static_cast<double>(inst->core->bytes()), &result);
@@ -234,11 +251,10 @@ napi_value Bytes(napi_env env, napi_callback_info info) {
 }
 
 napi_value SizeOf(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Instance* inst = Open(env, info, &argc, argv);
+  napi_value argv[2];
+  Instance* inst = Args(env, info, argv);
   int32_t slot;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[0], &slot)) {
+  if (inst == nullptr || !GetSlot(env, inst->core, argv[1], &slot)) {
     return nullptr;
   }
   napi_value result;
@@ -247,31 +263,22 @@ napi_value SizeOf(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// An empty call of the same shape as touch(slot): the floor that the
+// An empty call of the shape touch(slot) once had: the floor that the
 // benchmarks put beside the native engine.
 napi_value Noop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  void* data = nullptr;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   return nullptr;
 }
 
-// Cold paths.
-
-LruCore* OpenCore(const Napi::CallbackInfo& info) {
-  LruCore* core = static_cast<Instance*>(info.Data())->core;
-  if (core == nullptr) {
-    Napi::Error::New(info.Env(), "cache is closed").ThrowAsJavaScriptException();
-  }
-  return core;
-}
-
-Napi::Value Order(const Napi::CallbackInfo& info) {
-  const LruCore* core = OpenCore(info);
-  if (core == nullptr) return Napi::Value();
-  Napi::Int32Array order = Napi::Int32Array::New(info.Env(), core->count());
-  if (order.IsEmpty()) return Napi::Value();
+napi_value Order(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Instance* inst = Args(env, info, argv);
+  if (inst == nullptr) return nullptr;
+  const LruCore* core = inst->core;
+  Napi::Int32Array order = Napi::Int32Array::New(env, core->count());
+  if (order.IsEmpty()) return nullptr;
   int32_t* out = order.Data();
   for (int32_t s = core->head(); s != LruCore::kNone; s = core->next(s)) {
     *out++ = s;
@@ -279,25 +286,46 @@ Napi::Value Order(const Napi::CallbackInfo& info) {
   return order;
 }
 
-void Clear(const Napi::CallbackInfo& info) {
-  LruCore* core = OpenCore(info);
-  if (core != nullptr) {
-    core->clear();
-    Report(info.Env(), static_cast<Instance*>(info.Data()));
+napi_value Clear(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Instance* inst = Args(env, info, argv);
+  if (inst == nullptr) return nullptr;
+  inst->core->clear();
+  Report(env, inst);
+  return nullptr;
+}
+
+// Frees the slot storage now rather than at garbage collection; a second
+// close does nothing.
+napi_value CloseHandle(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Instance* inst = Args(env, info, argv, false);
+  if (inst != nullptr) Close(env, inst);
+  return nullptr;
+}
+
+// A typed array of `type` with at least `length` elements on a fixed-length
+// ArrayBuffer (a resizable one could shrink under the cached pointer), or an
+// empty one with a TypeError thrown.
+template <typename Array>
+Array SharedArray(Napi::Env env, Napi::Value value, napi_typedarray_type type,
+                  size_t length, const char* what) {
+  Array array;
+  if (value.IsTypedArray() &&
+      value.As<Napi::TypedArray>().TypedArrayType() == type) {
+    array = value.As<Array>();
   }
-}
-
-void CloseHandle(const Napi::CallbackInfo& info) {
-  Close(info.Env(), static_cast<Instance*>(info.Data()));
-}
-
-Napi::Value CreateFailed(Napi::Env env) {
-  if (!env.IsExceptionPending()) {
-    Napi::Error::New(env, "cannot create cache").ThrowAsJavaScriptException();
+  if (array.IsEmpty() || array.ElementLength() < length ||
+      array.ArrayBuffer().Get("resizable").ToBoolean()) {
+    if (!env.IsExceptionPending()) {
+      Napi::TypeError::New(env, what).ThrowAsJavaScriptException();
+    }
+    return Array();
   }
-  return Napi::Value();
+  return array;
 }
 
+// create(maxEntries, maxBytes, victims, reads) -> a cache handle.
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber() || !info[1].IsNumber()) {
@@ -312,73 +340,39 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  // A resizable buffer could shrink under the cached pointer.
-  Napi::Float64Array victims;
-  if (info[2].IsTypedArray() &&
-      info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
-    victims = info[2].As<Napi::Float64Array>();
-  }
-  if (victims.IsEmpty() || victims.ElementLength() < kVictimDoubles ||
-      victims.ArrayBuffer().Get("resizable").ToBoolean()) {
-    if (!env.IsExceptionPending()) {
-      Napi::TypeError::New(env,
-                           "victims must be a Float64Array of length 512 on a "
-                           "fixed-length ArrayBuffer")
-          .ThrowAsJavaScriptException();
-    }
-    return Napi::Value();
-  }
+  Napi::Float64Array victims = SharedArray<Napi::Float64Array>(
+      env, info[2], napi_float64_array, kVictimDoubles,
+      "victims must be a Float64Array of length 512 on a fixed-length "
+      "ArrayBuffer");
+  if (victims.IsEmpty()) return Napi::Value();
+  Napi::Int32Array reads = SharedArray<Napi::Int32Array>(
+      env, info[3], napi_int32_array, kReadBatch,
+      "reads must be an Int32Array of length 256 on a fixed-length "
+      "ArrayBuffer");
+  if (reads.IsEmpty()) return Napi::Value();
 
-  Napi::Object handle = Napi::Object::New(env);
-  Instance* inst =
-      new (std::nothrow) Instance{nullptr, victims.Data(), nullptr, 0, 0};
+  Instance* inst = new (std::nothrow)
+      Instance{nullptr, victims.Data(), nullptr, reads.Data(), nullptr, 0};
   if (inst != nullptr) {
     inst->core = new (std::nothrow) LruCore(maxEntries, maxBytes);
   }
+  napi_value handle = nullptr;
   if (inst == nullptr || inst->core == nullptr ||
       napi_create_reference(env, victims.ArrayBuffer(), 1,
                             &inst->victimStore) != napi_ok ||
-      !Hold(env, handle, inst)) {
+      napi_create_reference(env, reads.ArrayBuffer(), 1, &inst->readStore) !=
+          napi_ok ||
+      napi_create_external(env, inst, Finalize, nullptr, &handle) != napi_ok) {
     if (inst != nullptr) {
       Close(env, inst);
       delete inst;
     }
-    return CreateFailed(env);
-  }
-  // From here on the handle's finalizer owns the instance.
-
-  auto hot = [&](const char* name, napi_callback cb) {
-    napi_value fn = nullptr;
-    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, inst, &fn);
-    return fn;
-  };
-  // Enumerable but read-only, so the handle always calls its own functions.
-  auto method = [](const char* name, napi_value fn) {
-    return napi_property_descriptor{
-        name, nullptr, nullptr, nullptr, nullptr, fn, napi_enumerable, nullptr};
-  };
-  napi_property_descriptor props[] = {
-      method("insert", hot("insert", Insert)),
-      method("update", hot("update", Update)),
-      method("touch", hot("touch", Touch)),
-      method("remove", hot("remove", Remove)),
-      method("evict", hot("evict", Evict)),
-      method("bytes", hot("bytes", Bytes)),
-      method("sizeOf", hot("sizeOf", SizeOf)),
-      method("order", Napi::Function::New<Order>(env, "order", inst)),
-      method("clear", Napi::Function::New<Clear>(env, "clear", inst)),
-      method("close", Napi::Function::New<CloseHandle>(env, "close", inst)),
-  };
-  constexpr size_t kProps = sizeof(props) / sizeof(props[0]);
-  for (const napi_property_descriptor& prop : props) {
-    if (prop.value == nullptr || !Hold(env, prop.value, inst)) {
-      return CreateFailed(env);
+    if (!env.IsExceptionPending()) {
+      Napi::Error::New(env, "cannot create cache").ThrowAsJavaScriptException();
     }
+    return Napi::Value();
   }
-  if (napi_define_properties(env, handle, kProps, props) != napi_ok) {
-    return CreateFailed(env);
-  }
-  return handle;
+  return Napi::Value(env, handle);
 }
 
 // The hash arrives as a bare token from binding.gyp, since quotes do not
@@ -388,15 +382,26 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sourceHash", Napi::String::New(env, CARO_STRING(CARO_SOURCE_HASH)));
-  exports.Set("create", Napi::Function::New<Create>(env, "create"));
   exports.Set("victimBatch", Napi::Number::New(env, LruCore::kVictimBatch));
-  napi_value noop;
-  napi_create_function(env, "noop", NAPI_AUTO_LENGTH, Noop, nullptr, &noop);
-  exports.Set("noop", noop);
-  napi_value memoryBytes;
-  napi_create_function(env, "memoryBytes", NAPI_AUTO_LENGTH, MemoryBytes,
-                       nullptr, &memoryBytes);
-  exports.Set("memoryBytes", memoryBytes);
+  exports.Set("readBatch", Napi::Number::New(env, kReadBatch));
+  exports.Set("create", Napi::Function::New<Create>(env, "create"));
+  const struct {
+    const char* name;
+    napi_callback cb;
+  } functions[] = {
+      {"insert", Insert}, {"update", Update},   {"touchMany", TouchMany},
+      {"remove", Remove}, {"evict", Evict},     {"bytes", Bytes},
+      {"sizeOf", SizeOf}, {"order", Order},     {"clear", Clear},
+      {"close", CloseHandle}, {"noop", Noop},   {"memoryBytes", MemoryBytes},
+  };
+  for (const auto& f : functions) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr,
+                             &fn) != napi_ok) {
+      return exports;
+    }
+    exports.Set(f.name, fn);
+  }
   return exports;
 }
 

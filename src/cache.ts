@@ -197,14 +197,15 @@ class LruCache<V> implements Cache<V> {
   #evict(core: LruCore): void {
     let count = core.evict();
     if (count === 0) return;
-    const evicted: [string, V, number][] = [];
+    // Allocated only for onEvict: most caches have none.
+    let evicted: [string, V, number][] | undefined;
     for (;;) {
       const victims = core.victims();
       for (let i = 0; i < count; i++) {
         const slot = victims[2 * i];
         const bytes = victims[2 * i + 1];
         const key = this.#keys[slot]!;
-        if (this.#onEvict !== undefined) evicted.push([key, this.#values[slot]!, bytes]);
+        if (this.#onEvict !== undefined) (evicted ??= []).push([key, this.#values[slot]!, bytes]);
         this.#forget(key, slot);
         this.#evictions++;
         this.#evictedBytes += bytes;
@@ -212,7 +213,7 @@ class LruCache<V> implements Cache<V> {
       if (count < VICTIM_BATCH) break;
       count = core.evict();
     }
-    if (evicted.length > 0) this.#report(evicted);
+    if (evicted !== undefined) this.#report(evicted);
   }
 
   // Every eviction is reported even if a callback throws; the first error is

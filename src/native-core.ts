@@ -3,26 +3,31 @@ import { fileURLToPath } from 'node:url';
 import type { CoreFactory, LruCore } from './core.js';
 import { VICTIM_BATCH } from './core.js';
 
-interface NativeHandle {
-  insert(bytes: number): number;
-  update(slot: number, bytes: number): void;
-  touch(slot: number): void;
-  remove(slot: number): void;
-  evict(): number;
-  sizeOf(slot: number): number;
-  bytes(): number;
-  order(): Int32Array;
-  clear(): void;
-  close(): void;
-}
+/** Touches buffered before one call applies them. */
+const READ_BATCH = 256;
+
+/** A cache in the addon: an opaque External every function takes first. */
+type Handle = { readonly __brand: 'caro-cache handle' };
 
 export interface NativeAddon {
   victimBatch: number;
-  /** An empty call shaped like touch(slot), for the benchmarks' floor. */
+  readBatch: number;
+  create(maxEntries: number, maxBytes: number, victims: Float64Array, reads: Int32Array): Handle;
+  insert(handle: Handle, bytes: number): number;
+  update(handle: Handle, slot: number, bytes: number): void;
+  /** Applies the first `n` touches written to the `reads` array, in order. */
+  touchMany(handle: Handle, n: number): void;
+  remove(handle: Handle, slot: number): void;
+  evict(handle: Handle): number;
+  sizeOf(handle: Handle, slot: number): number;
+  bytes(handle: Handle): number;
+  order(handle: Handle): Int32Array;
+  clear(handle: Handle): void;
+  close(handle: Handle): void;
+  /** An empty call with one number argument, for the benchmarks' floor. */
   noop(slot: number): void;
   /** Slot storage held by every native cache in the process, which V8's counters do not see. */
   memoryBytes(): number;
-  create(maxEntries: number, maxBytes: number, victims: Float64Array): NativeHandle;
 }
 
 /** The package root, where node-gyp-build looks in `prebuilds/` and `build/`. */
@@ -37,30 +42,104 @@ export function loadAddon(): NativeAddon {
 
 export function loadNative(): CoreFactory {
   const addon = loadAddon();
-  if (addon.victimBatch !== VICTIM_BATCH) {
-    throw new Error(`the addon reports victim batches of ${addon.victimBatch}, expected ${VICTIM_BATCH}; rebuild it`);
+  if (addon.victimBatch !== VICTIM_BATCH || addon.readBatch !== READ_BATCH) {
+    throw new Error(
+      `the addon batches ${addon.victimBatch} victims and ${addon.readBatch} touches, expected ${VICTIM_BATCH} and ${READ_BATCH}; rebuild it`,
+    );
   }
-  return (maxEntries, maxBytes) => nativeCore(addon, maxEntries, maxBytes);
+  return (maxEntries, maxBytes) => new NativeCore(addon, maxEntries, maxBytes);
 }
 
-function nativeCore(addon: NativeAddon, maxEntries: number, maxBytes: number): LruCore {
+/**
+ * The native engine's side in JavaScript. A hit is the commonest operation
+ * and a Node-API call costs more than the whole of it, so touches are
+ * buffered in an Int32Array the addon reads, and applied in one call when
+ * the buffer is full or before anything that reads or changes the order.
+ * The order is therefore exactly what touching one at a time would give.
+ */
+class NativeCore implements LruCore {
+  readonly #addon: NativeAddon;
+  readonly #handle: Handle;
   // The addon writes victims straight into this buffer, so evict() returns only a count.
-  const victims = new Float64Array(VICTIM_BATCH * 2);
-  const handle = addon.create(maxEntries, maxBytes, victims);
-  // The handle's functions are bound to their core in C, so they are used as they are.
-  return {
-    insert: handle.insert,
-    update: handle.update,
-    touch: handle.touch,
-    remove: handle.remove,
-    evict: handle.evict,
-    sizeOf: handle.sizeOf,
-    bytes: handle.bytes,
-    order: handle.order,
-    clear: handle.clear,
-    // A closure over the handle keeps it reachable as long as the core is:
-    // its finalizer frees the native memory.
-    close: () => handle.close(),
-    victims: () => victims,
-  };
+  readonly #victims = new Float64Array(VICTIM_BATCH * 2);
+  readonly #reads = new Int32Array(READ_BATCH);
+  #pending = 0;
+  // The slot touched last with nothing in between: touching it again changes nothing.
+  #last = -1;
+
+  constructor(addon: NativeAddon, maxEntries: number, maxBytes: number) {
+    this.#addon = addon;
+    this.#handle = addon.create(maxEntries, maxBytes, this.#victims, this.#reads);
+  }
+
+  touch(slot: number): void {
+    if (slot === this.#last) return;
+    this.#last = slot;
+    this.#reads[this.#pending++] = slot;
+    if (this.#pending === READ_BATCH) this.#flush();
+  }
+
+  insert(bytes: number): number {
+    this.#settle();
+    return this.#addon.insert(this.#handle, bytes);
+  }
+
+  update(slot: number, bytes: number): void {
+    this.#settle();
+    this.#addon.update(this.#handle, slot, bytes);
+  }
+
+  remove(slot: number): void {
+    this.#settle();
+    this.#addon.remove(this.#handle, slot);
+  }
+
+  evict(): number {
+    this.#settle();
+    return this.#addon.evict(this.#handle);
+  }
+
+  victims(): Float64Array {
+    return this.#victims;
+  }
+
+  sizeOf(slot: number): number {
+    return this.#addon.sizeOf(this.#handle, slot);
+  }
+
+  bytes(): number {
+    return this.#addon.bytes(this.#handle);
+  }
+
+  order(): Int32Array {
+    this.#settle();
+    return this.#addon.order(this.#handle);
+  }
+
+  clear(): void {
+    this.#forget();
+    this.#addon.clear(this.#handle);
+  }
+
+  close(): void {
+    this.#forget();
+    this.#addon.close(this.#handle);
+  }
+
+  /** Applies buffered touches before an operation that reads or changes the order. */
+  #settle(): void {
+    if (this.#pending !== 0) this.#flush();
+    this.#last = -1;
+  }
+
+  #flush(): void {
+    const n = this.#pending;
+    this.#pending = 0;
+    this.#addon.touchMany(this.#handle, n);
+  }
+
+  #forget(): void {
+    this.#pending = 0;
+    this.#last = -1;
+  }
 }
