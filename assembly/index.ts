@@ -13,9 +13,14 @@
 @inline const RECORD: usize = 16; // prev: i32, next: i32, bytes: u64
 // @ts-ignore: decorator
 @inline const VICTIM_BATCH: i32 = 256;
+// @ts-ignore: decorator
+@inline const READ_BATCH: i32 = 256;
 
 // [slot, bytes] pairs as f64, read by the host after evict().
 const victims: usize = memory.data(VICTIM_BATCH * 16, 16);
+// Slots the host hit, written by it and applied in order by touchMany(): a
+// hit then costs a store in JavaScript instead of a call into WebAssembly.
+const reads: usize = memory.data(READ_BATCH * 4, 16);
 const base: usize = (__heap_base + 15) & ~15;
 
 let maxEntries: u64 = u64.MAX_VALUE;
@@ -57,6 +62,10 @@ export function init(entries: f64, bytes: f64): void {
 
 export function victimsPointer(): usize {
   return victims;
+}
+
+export function readsPointer(): usize {
+  return reads;
 }
 
 function unlink(slot: i32): void {
@@ -111,10 +120,14 @@ export function update(slot: i32, bytes: f64): void {
   touch(slot);
 }
 
-export function touch(slot: i32): void {
+function touch(slot: i32): void {
   if (slot == head) return;
   unlink(slot);
   linkFirst(slot);
+}
+
+export function touchMany(n: i32): void {
+  for (let i = 0; i < n; i++) touch(load<i32>(reads + (<usize>i << 2)));
 }
 
 export function remove(slot: i32): void {
@@ -164,6 +177,6 @@ export function clear(): void {
   total = 0;
 }
 
-// An empty call of the same shape as touch(slot): the floor that the
-// benchmarks put beside the WebAssembly engine.
+// An empty call taking a slot: the cost of one crossing into WebAssembly, the
+// floor that the benchmarks put beside this engine.
 export function noop(slot: i32): void {}

@@ -52,10 +52,10 @@ export function loadNative(): CoreFactory {
 
 /**
  * The native engine's side in JavaScript. A hit is the commonest operation
- * and a Node-API call costs more than the whole of it, so touches are
- * buffered in an Int32Array the addon reads, and applied in one call when
- * the buffer is full or before anything that reads or changes the order.
- * The order is therefore exactly what touching one at a time would give.
+ * and a Node-API call costs more than the whole of it, so touch() stores the
+ * slot in an Int32Array the addon reads, and the buffered touches are applied
+ * in one call when it fills or before anything that reads or changes recency
+ * or membership: the order is exactly that of a call per hit.
  */
 class NativeCore implements LruCore {
   readonly #addon: NativeAddon;
@@ -64,38 +64,45 @@ class NativeCore implements LruCore {
   readonly #victims = new Float64Array(VICTIM_BATCH * 2);
   readonly #reads = new Int32Array(READ_BATCH);
   #pending = 0;
-  // The slot touched last with nothing in between: touching it again changes nothing.
-  #last = -1;
+  // A slot known to be most recent once the pending touches apply, or -1:
+  // touching it again changes nothing, so a run of hits on one entry, or a get
+  // right after its set, buffers nothing.
+  #head = -1;
 
   constructor(addon: NativeAddon, maxEntries: number, maxBytes: number) {
     this.#addon = addon;
     this.#handle = addon.create(maxEntries, maxBytes, this.#victims, this.#reads);
   }
 
-  touch(slot: number): void {
-    if (slot === this.#last) return;
-    this.#last = slot;
-    this.#reads[this.#pending++] = slot;
-    if (this.#pending === READ_BATCH) this.#flush();
-  }
-
   insert(bytes: number): number {
-    this.#settle();
-    return this.#addon.insert(this.#handle, bytes);
+    this.#flush();
+    const slot = this.#addon.insert(this.#handle, bytes);
+    this.#head = slot;
+    return slot;
   }
 
   update(slot: number, bytes: number): void {
-    this.#settle();
+    this.#flush();
     this.#addon.update(this.#handle, slot, bytes);
+    this.#head = slot;
+  }
+
+  touch(slot: number): void {
+    if (slot === this.#head) return;
+    this.#reads[this.#pending++] = slot;
+    this.#head = slot;
+    if (this.#pending === READ_BATCH) this.#flush();
   }
 
   remove(slot: number): void {
-    this.#settle();
+    this.#flush();
     this.#addon.remove(this.#handle, slot);
+    if (slot === this.#head) this.#head = -1;
   }
 
+  // Victims are never the most recent slot, so #head stays right.
   evict(): number {
-    this.#settle();
+    this.#flush();
     return this.#addon.evict(this.#handle);
   }
 
@@ -112,34 +119,27 @@ class NativeCore implements LruCore {
   }
 
   order(): Int32Array {
-    this.#settle();
+    this.#flush();
     return this.#addon.order(this.#handle);
   }
 
+  // Forgetting every slot makes the pending touches moot.
   clear(): void {
-    this.#forget();
+    this.#pending = 0;
+    this.#head = -1;
     this.#addon.clear(this.#handle);
   }
 
   close(): void {
-    this.#forget();
+    this.#pending = 0;
+    this.#head = -1;
     this.#addon.close(this.#handle);
   }
 
-  /** Applies buffered touches before an operation that reads or changes the order. */
-  #settle(): void {
-    if (this.#pending !== 0) this.#flush();
-    this.#last = -1;
-  }
-
   #flush(): void {
+    if (this.#pending === 0) return;
     const n = this.#pending;
     this.#pending = 0;
     this.#addon.touchMany(this.#handle, n);
-  }
-
-  #forget(): void {
-    this.#pending = 0;
-    this.#last = -1;
   }
 }
