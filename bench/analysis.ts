@@ -48,15 +48,11 @@ export function analyse(raw: RawSample, resamples: number): { cell: Cell; estima
   };
 }
 
-/** The floor subjects under each engine: a Map lookup plus one empty call across its boundary. */
-export const FLOORS: Record<string, string[]> = {
-  native: ['floor:map-get', 'floor:napi-call'],
-  wasm: ['floor:map-get', 'floor:wasm-call'],
-  ts: ['floor:map-get'],
-};
-
-/** Fills in floor and peer ratios and target verdicts on one benchmark's engine cells. */
-export function relate(cells: Cell[], target: Target, exactPeers: Set<string>): void {
+/**
+ * Fills in floor and peer ratios and target verdicts on one benchmark's
+ * engine cells; `floors` names the floor cells whose sum is each engine's floor.
+ */
+export function relate(cells: Cell[], target: Target, exactPeers: Set<string>, floors: Record<string, string[]> = {}): void {
   const byName = new Map(cells.map((c) => [c.subject, c]));
   const peers = cells.filter((c) => c.kind === 'peer' && exactPeers.has(c.subject));
   const best = peers.reduce<Cell | undefined>((a, c) => (a === undefined || c.perUnit.point < a.perUnit.point ? c : a), undefined);
@@ -64,10 +60,10 @@ export function relate(cells: Cell[], target: Target, exactPeers: Set<string>): 
     if (cell.kind !== 'engine') continue;
     const ns = cell.perUnit.point;
     cell.targetMet = ns <= target.highNs;
-    const parts = (FLOORS[cell.subject] ?? []).map((name) => byName.get(name));
+    const parts = (floors[cell.subject] ?? []).map((name) => byName.get(name));
     if (parts.length > 0 && parts.every((p) => p !== undefined)) {
       const floorNs = parts.reduce((sum, p) => sum + p!.perUnit.point, 0);
-      cell.floor = { subject: FLOORS[cell.subject].join(' + '), ns: floorNs, ratio: ns / floorNs };
+      cell.floor = { subject: floors[cell.subject].join(' + '), ns: floorNs, ratio: ns / floorNs };
     }
     if (best !== undefined) cell.bestPeer = { subject: best.subject, ns: best.perUnit.point, ratio: ns / best.perUnit.point };
   }

@@ -1,5 +1,7 @@
-// The physical floors of a hit, measured beside the engines: a Map.get on the
-// same model ids, and an empty call into each engine shaped like touch(slot).
+// The physical floors measured beside the engines. For a hit: a Map.get on
+// the same model ids, and an empty call into each engine. For an insert that
+// evicts: the key-map work any exact LRU keyed by a Map does (look the new id
+// up, delete the evicted one, set the new one), with nothing else.
 
 import { loadAddon } from '../src/native-core.js';
 import { compileWasm, instantiateWasm } from '../src/wasm-core.js';
@@ -9,7 +11,23 @@ import { lookupOrder, modelId } from './workloads.js';
 /** Operations per floor batch, as in the benchmarks. */
 export const FLOOR_BATCH = 1024;
 
-export const FLOOR_NAMES = ['floor:map-get', 'floor:napi-call', 'floor:wasm-call'];
+/** Each floor and the benchmark it sits beside. */
+export const FLOOR_BENCHMARK: Record<string, string> = {
+  'floor:map-get': 'get_model_hit',
+  'floor:napi-call': 'get_model_hit',
+  'floor:wasm-call': 'get_model_hit',
+  'floor:map-churn': 'add_model',
+};
+
+/** The floors under each engine's cells, per benchmark. */
+export const ENGINE_FLOORS: Record<string, Record<string, string[]>> = {
+  get_model_hit: {
+    native: ['floor:map-get', 'floor:napi-call'],
+    wasm: ['floor:map-get', 'floor:wasm-call'],
+    ts: ['floor:map-get'],
+  },
+  add_model: { native: ['floor:map-churn'], wasm: ['floor:map-churn'], ts: ['floor:map-churn'] },
+};
 
 export function floorRoutine(name: string): Routine {
   const keys = Array.from({ length: 100 }, (_, i) => modelId(i));
@@ -22,6 +40,34 @@ export function floorRoutine(name: string): Routine {
         let sum = 0;
         for (let i = 0; i < order.length; i++) sum += map.get(order[i])!;
         return sum + 1;
+      },
+    };
+  }
+  if (name === 'floor:map-churn') {
+    // add_model's ids in its order: each id comes round again only after
+    // `keys.length` newer ones have evicted it. A ring holds the insertion
+    // order, which is the LRU order when nothing is hit.
+    const pool = Array.from({ length: keys.length + FLOOR_BATCH }, (_, i) => modelId(keys.length + i));
+    const map = new Map(keys.map((key, i) => [key, i]));
+    const ring = [...keys];
+    let oldest = 0;
+    let next = 0;
+    return {
+      run() {
+        let inserted = 0;
+        for (let i = 0; i < FLOOR_BATCH; i++) {
+          const id = pool[next];
+          if (map.get(id) === undefined) {
+            map.delete(ring[oldest]);
+            map.set(id, i);
+            ring[oldest] = id;
+            oldest = oldest + 1 === ring.length ? 0 : oldest + 1;
+            inserted++;
+          }
+          next = next + 1 === pool.length ? 0 : next + 1;
+        }
+        if (map.size !== keys.length) throw new Error('floor:map-churn lost track of its entries');
+        return inserted;
       },
     };
   }

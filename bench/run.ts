@@ -14,7 +14,7 @@ import { availableBackends, type BackendName } from '../src/index.js';
 import { packageRoot } from '../src/native-core.js';
 import { analyse, regressions, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
-import { FLOOR_NAMES } from './floors.js';
+import { ENGINE_FLOORS, FLOOR_BENCHMARK } from './floors.js';
 import { renderReport } from './report.js';
 import { compare } from './stats.js';
 import { ENGINE_NAMES, PEERS } from './subjects.js';
@@ -142,8 +142,8 @@ function cacheGroup(options: Options): Group | undefined {
     const memoryEntries = peer.name === 'lru-cache' && !options.quick ? MEMORY_ENTRIES : undefined;
     plans.push({ subject: peer.name, kind: 'peer', script: workerPath, job: { subject: peer.name, kind: 'peer', runs, memoryEntries, sampler } });
   }
-  if (ids.includes('get_model_hit')) {
-    for (const floor of FLOOR_NAMES) plans.push({ subject: floor, kind: 'floor', script: workerPath, job: { subject: floor, kind: 'floor', runs: [], sampler } });
+  for (const [floor, benchmark] of Object.entries(FLOOR_BENCHMARK)) {
+    if (ids.includes(benchmark)) plans.push({ subject: floor, kind: 'floor', script: workerPath, job: { subject: floor, kind: 'floor', runs: [], sampler } });
   }
   const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
   return { name: 'cache', benchmarks, exactPeers, plans, skipped };
@@ -250,7 +250,7 @@ function summarise(group: Group, measured: ReturnType<typeof measure>, root: str
   }
   const summaries: BenchmarkSummary[] = group.benchmarks.map((b) => {
     const cells = cellsOf.get(b.id) ?? [];
-    relate(cells, b.target, group.exactPeers);
+    relate(cells, b.target, group.exactPeers, ENGINE_FLOORS[b.id]);
     return { id: b.id, description: b.description, target: b.target, cells, skipped: measured.skips.get(b.id) ?? [] };
   });
   const summary: Summary = {

@@ -3,7 +3,7 @@
 // with a JSON job as its argument; prints one JSON result per line.
 
 import { loadAddon } from '../src/native-core.js';
-import { FLOOR_BATCH, floorRoutine } from './floors.js';
+import { FLOOR_BATCH, FLOOR_BENCHMARK, floorRoutine } from './floors.js';
 import { sample, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
 import { BENCHMARKS, MiB, modelId } from './workloads.js';
@@ -52,7 +52,7 @@ function main(job: Job): void {
     const routine = floorRoutine(job.subject);
     const { iters, times, sink } = sample(routine, job.sampler);
     if (!(sink > 0)) throw new Error('the floor did no work');
-    emit({ type: 'sample', benchmark: 'get_model_hit', entries: 100, unitsPerBatch: FLOOR_BATCH, iters, times });
+    emit({ type: 'sample', benchmark: FLOOR_BENCHMARK[job.subject], entries: 100, unitsPerBatch: FLOOR_BATCH, iters, times });
     return;
   }
   const subject = job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);
