@@ -1,6 +1,7 @@
 // Downloads one URL into one file over HTTP(S) with Node's own client:
 // follows redirects, hashes while writing, and after an interrupted transfer
-// asks for the rest with a Range request. If-Range keeps the pieces from
+// asks for the rest with a Range request, within one call or, from a partial
+// file a failed call kept, in a later one. If-Range keeps the pieces from
 // different versions of the resource, so a transfer resumes only when the
 // first answer named its version (a strong ETag or Last-Modified) and starts
 // over otherwise, or when the server answers 200, or another total.
@@ -27,6 +28,31 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
   /** Delay before the second attempt, doubled for each further one (default 200 ms). */
   retryDelayMs?: number;
+  /**
+   * Continue `dest`, a partial file an earlier call kept: its first `bytes`
+   * bytes are the resource `validator` names. Without it `dest` must not exist.
+   */
+  resume?: PartialDownload;
+  /**
+   * Keep `dest` when the transfer fails for a reason a later call could get
+   * past (the network, an abort), reporting how far it is through `onDurable`.
+   */
+  keepPartial?: boolean;
+  /**
+   * Called with what a later call needs to resume: at each fresh answer (0
+   * bytes), after each `durableEvery` bytes flushed to the disk, and when a
+   * kept partial is given up.
+   */
+  onDurable?: (partial: PartialDownload) => void;
+  /** Bytes between flushes of a partial file (default 64 MiB). */
+  durableEvery?: number;
+}
+
+/** How far a partial download is: its first `bytes` are on the disk, of the resource `validator` names. */
+export interface PartialDownload {
+  bytes: number;
+  validator: string;
+  total?: number;
 }
 
 /** An HTTP error or a failed transfer, naming the URL and, for HTTP errors, the status. */
@@ -102,19 +128,42 @@ export async function download(url: string, dest: string, options: DownloadOptio
   const attempts = options.attempts ?? 5;
   const settings = { maxRedirects: options.maxRedirects ?? 5, idleTimeoutMs: options.idleTimeoutMs ?? 30_000, signal: options.signal };
   const retryDelayMs = options.retryDelayMs ?? 200;
-  const file = await open(dest, 'wx');
+  const durableEvery = options.durableEvery ?? 64 * 2 ** 20;
+  const file = await open(dest, options.resume ? 'r+' : 'wx');
   let hash: Hash = createHash('sha256');
   let done = 0;
+  let durable = 0;
   let total: number | undefined;
   let validator: string | undefined;
+  const flush = async () => {
+    await file.sync();
+    durable = done;
+    if (validator !== undefined) options.onDurable?.({ bytes: done, validator, total });
+  };
   const restart = async () => {
+    // The record of what is on the disk goes first: a crash must not leave it
+    // vouching for bytes of the old version that the new one overwrites.
+    if (durable > 0) options.onDurable?.({ bytes: 0, validator: '' });
+    durable = 0;
     await file.truncate(0);
     hash = createHash('sha256');
     done = 0;
     total = undefined;
     validator = undefined;
   };
+  // The attempts ran out on failures a later call could get past.
+  let gaveUp = false;
   try {
+    if (options.resume) {
+      // Only what was flushed is trusted: a crash can leave anything after it.
+      ({ total, validator } = options.resume);
+      await file.truncate(options.resume.bytes);
+      for await (const chunk of file.createReadStream({ start: 0, end: options.resume.bytes - 1, autoClose: false })) {
+        hash.update(chunk as Buffer);
+        done += (chunk as Buffer).length;
+      }
+      durable = done;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'caro-cache' };
@@ -141,6 +190,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
           total = contentLength(response);
           const etag = response.headers.etag;
           validator = etag !== undefined && !etag.startsWith('W/') ? etag : response.headers['last-modified'];
+          await flush();
         } else if (status === 416 && done > 0 && total === done) {
           response.resume();
           break;
@@ -166,6 +216,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
           }
           hash.update(buffer);
           done += buffer.length;
+          if (done - durable >= durableEvery) await flush();
           options.onProgress?.(done, total);
         }
         if (total !== undefined && done !== total) {
@@ -179,6 +230,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
         if (attempt >= attempts) {
           const status = /HTTP (\d{3})/.exec(message)?.[1];
           const text = message.startsWith('GET ') ? message : `GET ${start.href}: ${message}`;
+          gaveUp = status === undefined || RETRIABLE_STATUS.has(Number(status));
           throw new DownloadError(`${text} (after ${attempts} attempts)`, start.href, status === undefined ? undefined : Number(status));
         }
         await sleep(retryDelayMs * 2 ** (attempt - 1), undefined, { signal: options.signal });
@@ -187,8 +239,12 @@ export async function download(url: string, dest: string, options: DownloadOptio
     await file.sync();
     await file.close();
   } catch (error) {
+    // A partial is kept after a cancel or a network that stayed down, and
+    // flushed first, so a later call can trust all of it.
+    let kept = options.keepPartial === true && (options.signal?.aborted === true || gaveUp) && validator !== undefined && done > 0;
+    if (kept) kept = await flush().then(() => true, () => false);
     await file.close().catch(() => {});
-    await removeFile(dest);
+    if (!kept) await removeFile(dest);
     if (options.signal?.aborted) {
       const reason: unknown = options.signal.reason;
       throw new DownloadError(`GET ${start.href}: ${reason instanceof Error ? reason.message : 'aborted'}`, start.href);

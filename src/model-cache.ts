@@ -12,7 +12,8 @@
 //   <dir>/journal        the journal
 //   <dir>/lock           present while a process holds the lock
 //   <dir>/models/<name>  the models' files (model-ids.ts names them)
-//   <dir>/tmp/<pid>-*    files being copied or downloaded
+//   <dir>/tmp/<pid>-*    files being copied or downloaded, and downloads
+//                        kept to resume (partials.ts)
 
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { isJournalTemp, Journal, JOURNAL_VERSION, type JournalRecord } from './j
 import { acquireLock, processAlive } from './lock.js';
 import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './model-files.js';
 import { checkId, checkOptions, checkPath, checkSha256, describe, fileNameFor, isModelFileName, MAX_ID_LENGTH } from './model-ids.js';
+import { claimPartial, PARTIAL_NAME, partialKey, recordPartial, worthKeeping } from './partials.js';
 import { parseSize } from './sizes.js';
 import type { BackendName, Cache } from './types.js';
 
@@ -140,6 +142,20 @@ function addRecord(entry: Entry, evicted: string[] = []): JournalRecord {
 const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
 
 const limitRecord = (maxBytes: number): JournalRecord => ({ t: 'limit', maxBytes });
+
+/** Whether the process that names a temporary file is still writing it. */
+function isLive(path: string, pid: number): boolean {
+  return pid === process.pid ? activeTemps.has(path) : pid > 0 && processAlive(pid);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isInside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
@@ -801,14 +817,19 @@ export class ModelCache {
       return this.#used(found);
     }
     this.#check();
-    const temp = this.#tempPath('download');
+    const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, (path, pid) => isLive(path, pid));
+    const temp = claim?.path ?? this.#tempPath('download');
     const controller = new AbortController();
     activeTemps.add(temp);
     this.#downloads.add(controller);
+    let hashed: Hashed;
     try {
-      const hashed = await download(url, temp, {
+      hashed = await download(url, temp, {
         signal: controller.signal,
         maxBytes: this.#maxBytes,
+        resume: claim?.resume,
+        keepPartial: claim !== undefined,
+        onDurable: claim === undefined ? undefined : (partial) => recordPartial(claim.meta, url, partial),
         onProgress: (done, total) => {
           for (const listener of listeners) {
             try {
@@ -819,6 +840,14 @@ export class ModelCache {
           }
         },
       });
+    } catch (error) {
+      // download() kept the file only if a later fetch can resume it.
+      activeTemps.delete(temp);
+      this.#downloads.delete(controller);
+      if (claim !== undefined && !(await exists(temp))) await removeFile(claim.meta);
+      throw error;
+    }
+    try {
       if (expected !== undefined && hashed.sha256 !== expected) {
         throw new Error(`GET ${url}: the download's SHA-256 is ${hashed.sha256}, not ${expected} (options.sha256); nothing was added`);
       }
@@ -827,6 +856,7 @@ export class ModelCache {
       activeTemps.delete(temp);
       this.#downloads.delete(controller);
       await removeFile(temp);
+      if (claim !== undefined) await removeFile(claim.meta);
     }
   }
 
@@ -834,10 +864,13 @@ export class ModelCache {
   async #recover(): Promise<void> {
     for (const name of await readdir(this.#tmp)) {
       const path = join(this.#tmp, name);
-      const match = TEMP_NAME.exec(name);
+      const partial = PARTIAL_NAME.exec(name);
+      const match = partial ?? TEMP_NAME.exec(name);
       const pid = match === null ? 0 : Number(match[1]);
-      const live = pid === process.pid ? activeTemps.has(path) : pid > 0 && processAlive(pid);
-      if (!live) await removeFile(path);
+      if (isLive(path, pid)) continue;
+      // A download kept to resume stays a while, with its record.
+      if (partial !== null && (await worthKeeping(partial[3] === 'json' ? path.replace(/\.json$/, '.download') : path))) continue;
+      await removeFile(path);
     }
     // Journal rewrites happen under the lock, which this process holds: any temporary one is a leftover.
     for (const name of await readdir(this.#dir)) {

@@ -34,9 +34,9 @@ interface Command {
 }
 
 /** A one-line error, as every other failure: `caro-cache: ...` on stderr. */
-function fail(message: string): number {
+function fail(message: string, code = 1): number {
   console.error(`caro-cache: ${message}`);
-  return 1;
+  return code;
 }
 
 function shortDate(iso: string): string {
@@ -126,19 +126,32 @@ Prints the model's path. Least recently used models are evicted until it fits.`,
     details: `  --sha256 HEX   refuse the download unless its SHA-256 is HEX (a model present with
                  another SHA-256 is downloaded again)
 
-Prints the model's path; a progress bar on stderr when it is a terminal.`,
+Prints the model's path; a progress bar on stderr when it is a terminal. Interrupted
+(Ctrl-C), it keeps what it downloaded: the same fetch again resumes there.`,
     options: { sha256: { type: 'string' } },
     positionals: 2,
     async run(open, [id, url], values) {
       const store = await open();
       const bar = process.stderr.isTTY ? progressBar(id) : undefined;
+      // Closing the store cancels the download and keeps its bytes for the next fetch.
+      let interrupted = false;
+      const interrupt = () => {
+        interrupted = true;
+        void store.close();
+      };
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
       try {
         const model = await store.fetch(id, url, { sha256: values.sha256 as string | undefined, onProgress: bar?.update });
         bar?.done();
         console.log(describeModel('fetched', model));
       } catch (error) {
         bar?.done();
+        if (interrupted) return fail(`interrupted; run the same fetch again to resume the download`, 130);
         throw error;
+      } finally {
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
       }
       return 0;
     },

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -56,7 +56,24 @@ function oneLineError(result: Result, pattern: RegExp): void {
 }
 
 const body = Buffer.alloc(300_000, 'downloaded');
+/** Range headers of the requests for /stalls. */
+const stallRanges: (string | undefined)[] = [];
 const server = createServer((req, res) => {
+  if (req.url === '/stalls') {
+    // The first answer stops a third of the way in and hangs; later ones honour Range.
+    stallRanges.push(req.headers.range);
+    const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    if (stallRanges.length === 1) {
+      res.writeHead(200, { 'content-length': body.length, etag: '"s1"' });
+      return void res.write(body.subarray(0, 100_000));
+    }
+    res.writeHead(start > 0 ? 206 : 200, {
+      'content-length': body.length - start,
+      etag: '"s1"',
+      ...(start > 0 && { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` }),
+    });
+    return void res.end(body.subarray(start));
+  }
   if (req.url === '/model.gguf') {
     res.writeHead(200, { 'content-length': body.length });
     res.end(body);
@@ -71,6 +88,7 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 after(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   rmSync(work, { recursive: true, force: true });
 });
@@ -176,6 +194,28 @@ describe('caro-cache store commands', () => {
     assert.equal(line, `fetched remote: 293 KiB, sha256 ${sha}`);
     assert.deepEqual(readFileSync(path), body);
     oneLineError(await caroCache(['--dir', dir, 'fetch', 'other', `${base}/nope`]), new RegExp(`${base}/nope: HTTP 404 Not Found`));
+  });
+
+  test('fetch interrupted by Ctrl-C keeps what it downloaded; the same fetch again resumes there', async () => {
+    const dir = join(work, 'fetch-interrupted');
+    const child = spawn(process.execPath, [bin, '--dir', dir, 'fetch', 'big', `${base}/stalls`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Wait until the partial holds the bytes sent, then interrupt.
+    const partial = () => readdirSync(join(dir, 'tmp')).filter((n) => n.endsWith('.download'));
+    for (let i = 0; i < 500 && !(existsSync(join(dir, 'tmp')) && partial().some((n) => statSync(join(dir, 'tmp', n)).size === 100_000)); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, stderr);
+    assert.match(stderr, /^caro-cache: interrupted; run the same fetch again to resume the download\n$/);
+    assert.equal(partial().length, 1, 'the partial download is kept');
+    const again = await caroCache(['--dir', dir, 'fetch', 'big', `${base}/stalls`]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(stallRanges, [undefined, 'bytes=100000-']);
+    assert.deepEqual(readFileSync(again.stdout.trim().split('\n')[1]), body);
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'the partial and its record are gone');
   });
 
   test('fetch draws a progress bar when stderr is a terminal', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, async () => {

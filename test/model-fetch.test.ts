@@ -5,13 +5,14 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DownloadError, ModelCache } from 'caro-cache';
+import { download, type PartialDownload } from '../src/download.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-fetch-'));
 let dirs = 0;
@@ -94,6 +95,28 @@ const server = createServer((req, res) => {
     case '/broken':
       res.writeHead(500);
       return res.end();
+    case '/drops-five-times': {
+      // Every answer of the first five sends 100 KiB from where it was asked to start, then drops.
+      if (n > 5) return send(req, res);
+      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      res.writeHead(start > 0 ? 206 : 200, {
+        'content-length': BODY.length - start,
+        etag: '"v1"',
+        ...(start > 0 && { 'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}` }),
+      });
+      return void res.write(BODY.subarray(start, start + 100 * 1024), () => setTimeout(() => res.socket?.destroy(), 20));
+    }
+    case '/changed':
+      // A new version: If-Range no longer matches, so the whole body comes back.
+      res.writeHead(200, { 'content-length': BODY.length, etag: '"v2"' });
+      return res.end(BODY);
+    case '/stall-once':
+    case '/stall-old':
+      if (n === 1) {
+        res.writeHead(200, { 'content-length': BODY.length, etag: '"v1"' });
+        return void res.write(BODY.subarray(0, 200 * 1024));
+      }
+      return send(req, res);
     case '/hang':
       res.writeHead(200, { 'content-length': BODY.length });
       return void res.write(BODY.subarray(0, 1024));
@@ -300,6 +323,71 @@ describe('ModelCache.fetch', () => {
     await assert.rejects(store.fetch('m', `${base}/plain-big`), (e: Error) => e instanceof RangeError && /maxBytes/.test(e.message));
     assert.deepEqual(leftovers(dir), []);
     await store.close();
+  });
+
+  test('a download cut short by close is kept, and the next fetch of the id from that URL resumes it', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const pending = store.fetch('m', `${base}/stall-once`, { sha256: SHA });
+    const partial = () => leftovers(dir).filter((n) => n.endsWith('.download'));
+    while (!partial().some((n) => statSync(join(dir, 'tmp', n)).size === 200 * 1024)) await new Promise((r) => setTimeout(r, 5));
+    await store.close();
+    await assert.rejects(pending, /closed/);
+    assert.equal(leftovers(dir).length, 2, 'the bytes and their record');
+    const reopened = await ModelCache.open({ dir });
+    assert.equal(leftovers(dir).length, 2, 'open keeps a recent partial');
+    const model = await reopened.fetch('m', `${base}/stall-once`, { sha256: SHA });
+    assert.deepEqual(readFileSync(model.path), BODY);
+    assert.deepEqual(seen('/stall-once'), [undefined, `bytes=${200 * 1024}-`]);
+    assert.deepEqual(leftovers(dir), []);
+    await reopened.close();
+  });
+
+  test('a network that fails every attempt keeps the partial; the next fetch resumes it', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    await assert.rejects(store.fetch('m', `${base}/drops-five-times`, { sha256: SHA }), /after 5 attempts/);
+    assert.equal(leftovers(dir).length, 2, 'the bytes and their record');
+    const model = await store.fetch('m', `${base}/drops-five-times`, { sha256: SHA });
+    assert.deepEqual(readFileSync(model.path), BODY);
+    assert.deepEqual(seen('/drops-five-times').slice(1), [1, 2, 3, 4, 5].map((k) => `bytes=${k * 100 * 1024}-`));
+    assert.deepEqual(leftovers(dir), []);
+    await store.close();
+  });
+
+  test('a partial of an older version: its record is reset before the new version overwrites a byte', async () => {
+    const dest = join(root, 'changed.download');
+    writeFileSync(dest, Buffer.alloc(1000, 'old'));
+    const records: PartialDownload[] = [];
+    const sizes: number[] = [];
+    const hashed = await download(`${base}/changed`, dest, {
+      resume: { bytes: 1000, validator: '"v1"' },
+      keepPartial: true,
+      onDurable: (partial) => {
+        records.push(partial);
+        sizes.push(statSync(dest).size);
+      },
+    });
+    assert.equal(hashed.sha256, SHA);
+    assert.deepEqual(readFileSync(dest), BODY);
+    assert.deepEqual(seen('/changed'), ['bytes=1000-']);
+    assert.deepEqual(records[0], { bytes: 0, validator: '' });
+    assert.equal(sizes[0], 1000, 'reset while the old bytes were still there');
+    assert.deepEqual(records[1], { bytes: 0, validator: '"v2"', total: BODY.length });
+  });
+
+  test('open removes partial downloads left for more than a week', async () => {
+    const dir = freshDir();
+    const store = await ModelCache.open({ dir });
+    const pending = store.fetch('m', `${base}/stall-old`);
+    while (leftovers(dir).length < 2) await new Promise((r) => setTimeout(r, 5));
+    await store.close();
+    await assert.rejects(pending, /closed/);
+    const old = (Date.now() - 8 * 24 * 3600 * 1000) / 1000;
+    for (const name of leftovers(dir)) utimesSync(join(dir, 'tmp', name), old, old);
+    const reopened = await ModelCache.open({ dir });
+    assert.deepEqual(leftovers(dir), []);
+    await reopened.close();
   });
 
   test('close cancels a download in progress; its temporary file goes', async () => {
