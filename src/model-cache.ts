@@ -409,7 +409,7 @@ export class ModelCache {
       let shared = this.#fetches.get(id);
       if (shared === undefined) {
         const present = this.#index.peek(id);
-        if (present !== undefined && (expected === undefined || present.sha256 === expected)) return { ...this.#used(this.#index.get(id)!) };
+        if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.#used(this.#index.get(id)!);
         const listeners = new Set<(done: number, total?: number) => void>();
         const promise = this.#track(() => this.#download(id, url, expected, listeners));
         const entry = { promise, listeners, expected };
