@@ -29,8 +29,12 @@ export const ENGINE_FLOORS: Record<string, Record<string, string[]>> = {
   add_model: { native: ['floor:map-churn'], wasm: ['floor:map-churn'], ts: ['floor:map-churn'] },
 };
 
-export function floorRoutine(name: string): Routine {
-  const keys = Array.from({ length: 100 }, (_, i) => modelId(i));
+/** The floors whose cost depends on how many entries there are, measured at each point of a scale series. */
+export const SCALED_FLOORS = ['floor:map-get', 'floor:map-churn'];
+
+/** The routine of floor `name` over `entries` model ids, as in its benchmark. */
+export function floorRoutine(name: string, entries = 100): Routine {
+  const keys = Array.from({ length: entries }, (_, i) => modelId(i));
   const lookups = lookupOrder(FLOOR_BATCH, keys.length);
   if (name === 'floor:map-get') {
     const map = new Map(keys.map((key, i) => [key, i]));

@@ -14,7 +14,7 @@ import { availableBackends, type BackendName } from '../src/index.js';
 import { packageRoot } from '../src/native-core.js';
 import { analyse, regressions, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
-import { ENGINE_FLOORS, FLOOR_BENCHMARK } from './floors.js';
+import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { renderReport } from './report.js';
 import { compare } from './stats.js';
 import { ENGINE_NAMES, PEERS } from './subjects.js';
@@ -120,11 +120,12 @@ function cacheGroup(options: Options): Group | undefined {
   if (benchmarks.length === 0) return undefined;
   const ids = benchmarks.map((b) => b.id);
   const sampler = options.quick ? { warmUpMs: 100, measureMs: 250, samples: 20 } : { warmUpMs: 500, measureMs: 1500, samples: 50 };
+  const scale = options.quick ? QUICK_SCALE : SCALE;
   const plans: Plan[] = [];
   for (const engine of options.engines) {
     const runs = ids.map((benchmark) => ({ benchmark, entries: DEFAULT_ENTRIES[benchmark] }));
     for (const benchmark of ids.filter((id) => SCALED.includes(id))) {
-      for (const entries of options.quick ? QUICK_SCALE : SCALE) if (entries !== DEFAULT_ENTRIES[benchmark]) runs.push({ benchmark, entries });
+      for (const entries of scale) if (entries !== DEFAULT_ENTRIES[benchmark]) runs.push({ benchmark, entries });
     }
     const memoryEntries = options.quick ? undefined : MEMORY_ENTRIES;
     plans.push({ subject: engine, kind: 'engine', script: workerPath, job: { subject: engine, kind: 'engine', runs, memoryEntries, sampler } });
@@ -143,7 +144,10 @@ function cacheGroup(options: Options): Group | undefined {
     plans.push({ subject: peer.name, kind: 'peer', script: workerPath, job: { subject: peer.name, kind: 'peer', runs, memoryEntries, sampler } });
   }
   for (const [floor, benchmark] of Object.entries(FLOOR_BENCHMARK)) {
-    if (ids.includes(benchmark)) plans.push({ subject: floor, kind: 'floor', script: workerPath, job: { subject: floor, kind: 'floor', runs: [], sampler } });
+    if (!ids.includes(benchmark)) continue;
+    const sizes = SCALED.includes(benchmark) && SCALED_FLOORS.includes(floor) ? scale : [DEFAULT_ENTRIES[benchmark]];
+    const runs = sizes.map((entries) => ({ benchmark, entries }));
+    plans.push({ subject: floor, kind: 'floor', script: workerPath, job: { subject: floor, kind: 'floor', runs, sampler } });
   }
   const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
   return { name: 'cache', benchmarks, exactPeers, plans, skipped };
@@ -240,7 +244,7 @@ function summarise(group: Group, measured: ReturnType<typeof measure>, root: str
     }
     if (options.saveAs !== undefined) saveBaseline(dir, options.saveAs);
     if (isDefault) cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
-    if (raw.kind === 'engine' && SCALED.includes(raw.benchmark) && group.name === 'cache') {
+    if ((raw.kind === 'engine' || SCALED_FLOORS.includes(raw.subject)) && SCALED.includes(raw.benchmark) && group.name === 'cache') {
       const key = `${raw.benchmark}/${raw.subject}`;
       const series = scale.get(key) ?? { benchmark: raw.benchmark, subject: raw.subject, points: [] };
       series.points.push({ entries: raw.entries, perUnit: cell.perUnit });

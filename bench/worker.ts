@@ -3,7 +3,7 @@
 // with a JSON job as its argument; prints one JSON result per line.
 
 import { loadAddon } from '../src/native-core.js';
-import { FLOOR_BATCH, FLOOR_BENCHMARK, floorRoutine } from './floors.js';
+import { FLOOR_BATCH, floorRoutine } from './floors.js';
 import { sample, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
 import { BENCHMARKS, MiB, modelId } from './workloads.js';
@@ -49,10 +49,11 @@ function measureMemory(subject: Subject, entries: number): WorkerResult {
 
 function main(job: Job): void {
   if (job.kind === 'floor') {
-    const routine = floorRoutine(job.subject);
-    const { iters, times, sink } = sample(routine, job.sampler);
-    if (!(sink > 0)) throw new Error('the floor did no work');
-    emit({ type: 'sample', benchmark: FLOOR_BENCHMARK[job.subject], entries: 100, unitsPerBatch: FLOOR_BATCH, iters, times });
+    for (const run of job.runs) {
+      const { iters, times, sink } = sample(floorRoutine(job.subject, run.entries), job.sampler);
+      if (!(sink > 0)) throw new Error('the floor did no work');
+      emit({ type: 'sample', benchmark: run.benchmark, entries: run.entries, unitsPerBatch: FLOOR_BATCH, iters, times });
+    }
     return;
   }
   const subject = job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);

@@ -15,8 +15,10 @@ test('the Map floors run and report work done; every floor belongs to a benchmar
 });
 
 test('floor:map-churn inserts an absent id and deletes the oldest on every operation, batch after batch', () => {
-  const routine = floorRoutine('floor:map-churn');
-  for (let batch = 0; batch < 5; batch++) assert.equal(routine.run(), FLOOR_BATCH, `batch ${batch}`);
+  for (const entries of [100, 5000]) {
+    const routine = floorRoutine('floor:map-churn', entries);
+    for (let batch = 0; batch < 5; batch++) assert.equal(routine.run(), FLOOR_BATCH, `${entries} entries, batch ${batch}`);
+  }
 });
 
 test("an engine's floor is the sum of its benchmark's floor cells", () => {
