@@ -88,6 +88,8 @@ async function takeOver(
       } catch {
         continue;
       }
+      // A record of ours left from an earlier process with this pid must not vouch for these bytes.
+      await removeFile(meta);
       try {
         renameSync(metaOf(found), meta);
       } catch {
