@@ -817,14 +817,14 @@ export class ModelCache {
       return this.#used(found);
     }
     this.#check();
-    const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, (path, pid) => isLive(path, pid));
+    const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, isLive);
     const temp = claim?.path ?? this.#tempPath('download');
     const controller = new AbortController();
     activeTemps.add(temp);
     this.#downloads.add(controller);
-    let hashed: Hashed;
+    let downloaded = false;
     try {
-      hashed = await download(url, temp, {
+      const hashed = await download(url, temp, {
         signal: controller.signal,
         maxBytes: this.#maxBytes,
         resume: claim?.resume,
@@ -840,14 +840,7 @@ export class ModelCache {
           }
         },
       });
-    } catch (error) {
-      // download() kept the file only if a later fetch can resume it.
-      activeTemps.delete(temp);
-      this.#downloads.delete(controller);
-      if (claim !== undefined && !(await exists(temp))) await removeFile(claim.meta);
-      throw error;
-    }
-    try {
+      downloaded = true;
       if (expected !== undefined && hashed.sha256 !== expected) {
         throw new Error(`GET ${url}: the download's SHA-256 is ${hashed.sha256}, not ${expected} (options.sha256); nothing was added`);
       }
@@ -855,8 +848,10 @@ export class ModelCache {
     } finally {
       activeTemps.delete(temp);
       this.#downloads.delete(controller);
-      await removeFile(temp);
-      if (claim !== undefined) await removeFile(claim.meta);
+      // A failed download() keeps its file only if a later fetch can resume
+      // it; a finished one is moved into the store or not wanted.
+      if (downloaded) await removeFile(temp);
+      if (claim !== undefined && (downloaded || !(await exists(temp)))) await removeFile(claim.meta);
     }
   }
 
