@@ -1,10 +1,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { CoreFactory, LruCore } from './core.js';
-import { VICTIM_BATCH } from './core.js';
-
-/** Touches buffered before one call applies them. */
-const READ_BATCH = 256;
+import { READ_BATCH, VICTIM_BATCH } from './core.js';
+import { TouchBuffer } from './touch-buffer.js';
 
 /** A cache in the addon: an opaque External every function takes first. */
 type Handle = { readonly __brand: 'caro-cache handle' };
@@ -51,58 +49,55 @@ export function loadNative(): CoreFactory {
 }
 
 /**
- * The native engine's side in JavaScript. A hit is the commonest operation
- * and a Node-API call costs more than the whole of it, so touch() stores the
- * slot in an Int32Array the addon reads, and the buffered touches are applied
- * in one call when it fills or before anything that reads or changes recency
- * or membership: the order is exactly that of a call per hit.
+ * The native engine's side in JavaScript: the addon's functions on this
+ * cache's handle, with hits buffered (touch-buffer.ts) since a Node-API call
+ * costs more than a hit.
  */
-class NativeCore implements LruCore {
+class NativeCore extends TouchBuffer implements LruCore {
   readonly #addon: NativeAddon;
   readonly #handle: Handle;
   // The addon writes victims straight into this buffer, so evict() returns only a count.
   readonly #victims = new Float64Array(VICTIM_BATCH * 2);
-  readonly #reads = new Int32Array(READ_BATCH);
-  #pending = 0;
-  // A slot known to be most recent once the pending touches apply, or -1:
-  // touching it again changes nothing, so a run of hits on one entry, or a get
-  // right after its set, buffers nothing.
-  #head = -1;
+  readonly #reads: Int32Array;
 
   constructor(addon: NativeAddon, maxEntries: number, maxBytes: number) {
+    const reads = new Int32Array(READ_BATCH);
+    super(reads);
+    this.#reads = reads;
     this.#addon = addon;
-    this.#handle = addon.create(maxEntries, maxBytes, this.#victims, this.#reads);
+    this.#handle = addon.create(maxEntries, maxBytes, this.#victims, reads);
+  }
+
+  protected applyTouches(n: number): void {
+    this.#addon.touchMany(this.#handle, n);
+  }
+
+  // Memory the addon reads is never detached by the cache.
+  protected viewTouches(): Int32Array {
+    return this.#reads;
   }
 
   insert(bytes: number): number {
-    this.#flush();
+    this.flushTouches();
     const slot = this.#addon.insert(this.#handle, bytes);
-    this.#head = slot;
+    this.madeRecent(slot);
     return slot;
   }
 
   update(slot: number, bytes: number): void {
-    this.#flush();
+    this.flushTouches();
     this.#addon.update(this.#handle, slot, bytes);
-    this.#head = slot;
-  }
-
-  touch(slot: number): void {
-    if (slot === this.#head) return;
-    this.#reads[this.#pending++] = slot;
-    this.#head = slot;
-    if (this.#pending === READ_BATCH) this.#flush();
+    this.madeRecent(slot);
   }
 
   remove(slot: number): void {
-    this.#flush();
+    this.flushTouches();
     this.#addon.remove(this.#handle, slot);
-    if (slot === this.#head) this.#head = -1;
+    this.removed(slot);
   }
 
-  // Victims are never the most recent slot, so #head stays right.
   evict(): number {
-    this.#flush();
+    this.flushTouches();
     return this.#addon.evict(this.#handle);
   }
 
@@ -119,27 +114,17 @@ class NativeCore implements LruCore {
   }
 
   order(): Int32Array {
-    this.#flush();
+    this.flushTouches();
     return this.#addon.order(this.#handle);
   }
 
-  // Forgetting every slot makes the pending touches moot.
   clear(): void {
-    this.#pending = 0;
-    this.#head = -1;
+    this.forgetTouches();
     this.#addon.clear(this.#handle);
   }
 
   close(): void {
-    this.#pending = 0;
-    this.#head = -1;
+    this.forgetTouches();
     this.#addon.close(this.#handle);
-  }
-
-  #flush(): void {
-    if (this.#pending === 0) return;
-    const n = this.#pending;
-    this.#pending = 0;
-    this.#addon.touchMany(this.#handle, n);
   }
 }

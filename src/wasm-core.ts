@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CoreFactory, LruCore } from './core.js';
-import { VICTIM_BATCH } from './core.js';
+import { READ_BATCH, VICTIM_BATCH } from './core.js';
+import { TouchBuffer } from './touch-buffer.js';
 
 export interface LruExports {
   memory: WebAssembly.Memory;
@@ -41,65 +42,54 @@ export function loadWasm(): CoreFactory {
   };
 }
 
-/** Slots of the reads buffer in linear memory; assembly/index.ts reserves as many. */
-const READ_BATCH = 256;
 const NONE = -1;
 
 /**
- * The adapter over one instance. A hit crosses no boundary: touch() stores the
- * slot in a buffer in linear memory, and the buffered touches are applied in
- * one call when it fills or before anything that reads or changes recency or
- * membership, so the order is exactly that of a call per hit.
+ * The adapter over one instance, with hits buffered in linear memory
+ * (touch-buffer.ts) so that a hit crosses no boundary.
  */
-class WasmCore implements LruCore {
+class WasmCore extends TouchBuffer implements LruCore {
   readonly #lru: LruExports;
   // Growing linear memory (in insert) detaches views of the old buffer, which
   // then have length 0: re-viewing only then avoids reading memory.buffer,
   // which is slow in V8, on every use.
   #victims: Float64Array;
-  #reads: Int32Array;
-  #pending = 0;
-  // A slot known to be most recent once the pending touches apply, or NONE:
-  // touching it again changes nothing, so a run of hits on one entry, or a get
-  // right after its set, buffers nothing.
-  #head = NONE;
 
   constructor(lru: LruExports) {
+    super(new Int32Array(lru.memory.buffer, lru.readsPointer(), READ_BATCH));
     this.#lru = lru;
     this.#victims = this.#viewVictims();
-    this.#reads = this.#viewReads();
+  }
+
+  protected applyTouches(n: number): void {
+    this.#lru.touchMany(n);
+  }
+
+  protected viewTouches(): Int32Array {
+    return new Int32Array(this.#lru.memory.buffer, this.#lru.readsPointer(), READ_BATCH);
   }
 
   insert(bytes: number): number {
-    this.#flush();
+    this.flushTouches();
     const slot = this.#lru.insert(bytes);
-    this.#head = slot;
+    this.madeRecent(slot);
     return slot;
   }
 
   update(slot: number, bytes: number): void {
-    this.#flush();
+    this.flushTouches();
     this.#lru.update(slot, bytes);
-    this.#head = slot;
-  }
-
-  touch(slot: number): void {
-    if (slot === this.#head) return;
-    if (this.#reads.length === 0) this.#reads = this.#viewReads();
-    this.#reads[this.#pending++] = slot;
-    this.#head = slot;
-    if (this.#pending === READ_BATCH) this.#flush();
+    this.madeRecent(slot);
   }
 
   remove(slot: number): void {
-    this.#flush();
+    this.flushTouches();
     this.#lru.remove(slot);
-    if (slot === this.#head) this.#head = NONE;
+    this.removed(slot);
   }
 
-  // Victims are never the most recent slot, so #head stays right.
   evict(): number {
-    this.#flush();
+    this.flushTouches();
     return this.#lru.evict();
   }
 
@@ -117,17 +107,15 @@ class WasmCore implements LruCore {
   }
 
   order(): Int32Array {
-    this.#flush();
+    this.flushTouches();
     const lru = this.#lru;
     const slots: number[] = [];
     for (let slot = lru.first(); slot !== NONE; slot = lru.after(slot)) slots.push(slot);
     return Int32Array.from(slots);
   }
 
-  // Forgetting every slot makes the pending touches moot.
   clear(): void {
-    this.#pending = 0;
-    this.#head = NONE;
+    this.forgetTouches();
     this.#lru.clear();
   }
 
@@ -137,17 +125,7 @@ class WasmCore implements LruCore {
     this.clear();
   }
 
-  #flush(): void {
-    if (this.#pending === 0) return;
-    this.#lru.touchMany(this.#pending);
-    this.#pending = 0;
-  }
-
   #viewVictims(): Float64Array {
     return new Float64Array(this.#lru.memory.buffer, this.#lru.victimsPointer(), VICTIM_BATCH * 2);
-  }
-
-  #viewReads(): Int32Array {
-    return new Int32Array(this.#lru.memory.buffer, this.#lru.readsPointer(), READ_BATCH);
   }
 }
