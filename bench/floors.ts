@@ -6,18 +6,10 @@
 import { loadAddon } from '../src/native-core.js';
 import { compileWasm, instantiateWasm } from '../src/wasm-core.js';
 import type { Routine } from './sampler.js';
-import { lookupOrder, modelId } from './workloads.js';
+import { ids, lookupOrder } from './workloads.js';
 
 /** Operations per floor batch, as in the benchmarks. */
 export const FLOOR_BATCH = 1024;
-
-/** Each floor and the benchmark it sits beside. */
-export const FLOOR_BENCHMARK: Record<string, string> = {
-  'floor:map-get': 'get_model_hit',
-  'floor:napi-call': 'get_model_hit',
-  'floor:wasm-call': 'get_model_hit',
-  'floor:map-churn': 'add_model',
-};
 
 /** The floors under each engine's cells, per benchmark. */
 export const ENGINE_FLOORS: Record<string, Record<string, string[]>> = {
@@ -29,12 +21,17 @@ export const ENGINE_FLOORS: Record<string, Record<string, string[]>> = {
   add_model: { native: ['floor:map-churn'], wasm: ['floor:map-churn'], ts: ['floor:map-churn'] },
 };
 
+/** Each floor and the benchmark it sits beside. */
+export const FLOOR_BENCHMARK: Record<string, string> = Object.fromEntries(
+  Object.entries(ENGINE_FLOORS).flatMap(([benchmark, floors]) => Object.values(floors).flatMap((names) => names.map((name) => [name, benchmark]))),
+);
+
 /** The floors whose cost depends on how many entries there are, measured at each point of a scale series. */
 export const SCALED_FLOORS = ['floor:map-get', 'floor:map-churn'];
 
 /** The routine of floor `name` over `entries` model ids, as in its benchmark. */
 export function floorRoutine(name: string, entries = 100): Routine {
-  const keys = Array.from({ length: entries }, (_, i) => modelId(i));
+  const keys = ids(entries);
   const lookups = lookupOrder(FLOOR_BATCH, keys.length);
   if (name === 'floor:map-get') {
     const map = new Map(keys.map((key, i) => [key, i]));
@@ -51,7 +48,7 @@ export function floorRoutine(name: string, entries = 100): Routine {
     // add_model's ids in its order: each id comes round again only after
     // `keys.length` newer ones have evicted it. A ring holds the insertion
     // order, which is the LRU order when nothing is hit.
-    const pool = Array.from({ length: keys.length + FLOOR_BATCH }, (_, i) => modelId(keys.length + i));
+    const pool = ids(keys.length + FLOOR_BATCH, keys.length);
     const map = new Map(keys.map((key, i) => [key, i]));
     const ring = [...keys];
     let oldest = 0;

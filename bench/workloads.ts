@@ -68,7 +68,8 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(`benchmark check failed: ${message}`);
 }
 
-const ids = (count: number, from = 0): string[] => Array.from({ length: count }, (_, i) => modelId(from + i));
+/** `count` model ids from the `from`th on. */
+export const ids = (count: number, from = 0): string[] => Array.from({ length: count }, (_, i) => modelId(from + i));
 
 export const BENCHMARKS: Benchmark[] = [
   {
