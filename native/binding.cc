@@ -4,8 +4,9 @@
 // the first argument. The functions are created once, in Init, and shared by
 // all caches, so a call site in JavaScript always sees the same function and
 // V8 keeps it on its fast path (per-cache functions made every call
-// megamorphic as soon as a process had two caches: +14 ns each). The hot
-// functions are plain napi_callbacks; cold ones use node-addon-api.
+// megamorphic as soon as a process had two caches: +14 ns each). They are
+// plain napi_callbacks; node-addon-api serves where it is simpler and the
+// cost does not matter (create, and building order's array).
 #include <napi.h>
 
 #include <atomic>
