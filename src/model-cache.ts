@@ -864,7 +864,7 @@ export class ModelCache {
       const pid = match === null ? 0 : Number(match[1]);
       if (isLive(path, pid)) continue;
       // A download kept to resume stays a while, with its record.
-      if (partial !== null && (await worthKeeping(partial[3] === 'json' ? path.replace(/\.json$/, '.download') : path))) continue;
+      if (partial !== null && (await worthKeeping(path))) continue;
       await removeFile(path);
     }
     // Journal rewrites happen under the lock, which this process holds: any temporary one is a leftover.

@@ -117,10 +117,12 @@ function metaOf(path: string): string {
 }
 
 /**
- * Whether a partial download whose writer is gone is worth keeping: its
- * record vouches for some bytes, and it was written to within PARTIAL_MAX_AGE_MS.
+ * Whether a partial download whose writer is gone is worth keeping, asked of
+ * either of its files: its record vouches for some bytes, and it was written
+ * to within PARTIAL_MAX_AGE_MS.
  */
-export async function worthKeeping(path: string): Promise<boolean> {
+export async function worthKeeping(file: string): Promise<boolean> {
+  const path = file.replace(/\.json$/, '.download');
   try {
     const { mtimeMs } = await stat(path);
     return Date.now() - mtimeMs < PARTIAL_MAX_AGE_MS && (await readRecord(path, metaOf(path))) !== undefined;
