@@ -445,6 +445,7 @@ function environmentSection(summary: Summary): string {
     ['Node', esc(env.node)],
     ['V8', esc(env.v8)],
     ['Platform', `${esc(env.platform)}/${esc(env.arch)}`],
+    ['Processes', esc(env.placement)],
     ['Quick run', env.quick ? '<span class="badge missed">yes</span> reduced sampling: figures are indicative' : 'no'],
     ...Object.entries(env.engines).map(([name, info]): [string, string] => [`Engine ${esc(name)}`, `<code>${esc(info)}</code>`]),
   ];

@@ -1,10 +1,10 @@
 // `caro-cache bench` (and `npm run bench`): two groups of the same four
-// benchmarks, each subject in its own process. `cache`: every engine beside
-// the floors and the npm peers. `models`: the on-disk store beside the JSON
+// benchmarks, each subject in its own process, all on one CPU. `cache`: every
+// engine beside the floors and the npm peers, the subjects of each cell
+// sampled in turn (processes.ts). `models`: the on-disk store beside the JSON
 // manifests it replaces. Then, per group, criterion's statistics and files, a
 // summary, an HTML report, the baseline comparison and the gates.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,8 +19,10 @@ import { renderReport } from './report.js';
 import { compare } from './stats.js';
 import { ENGINE_NAMES, PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
+import type { SamplerOptions } from './sampler.js';
 import type { Job, WorkerResult } from './worker.js';
-import { MODEL_BENCHMARKS, MODEL_SAMPLER, MODEL_SAMPLER_QUICK, MODEL_SUBJECTS, type ModelJob } from './models.js';
+import { MODEL_BENCHMARKS, MODEL_SAMPLER, MODEL_SAMPLER_QUICK, MODEL_SUBJECTS, type ModelJob, type ModelSample } from './models.js';
+import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
 
 const USAGE = `Usage: caro-cache bench [filter] [options]   (in a clone: npm run bench -- ...)
@@ -36,6 +38,8 @@ const USAGE = `Usage: caro-cache bench [filter] [options]   (in a clone: npm run
   --baseline NAME              compare against NAME and keep it unchanged
   --fail-on-regression PCT     exit 1 if a cell regressed by more than PCT% (p < 0.05)
   --check-targets              exit 1 if an engine misses a target
+  --cpu N                      run every benchmark process on CPU N (Linux, with taskset;
+                               default: the first CPU allowed)
   --out DIR                    output root, one directory per group (default: target/criterion)
   --help                       this text`;
 
@@ -60,6 +64,7 @@ function parse(args: string[]) {
       'fail-on-regression': { type: 'string' },
       'check-targets': { type: 'boolean', default: false },
       out: { type: 'string' },
+      cpu: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -72,6 +77,8 @@ function parse(args: string[]) {
   }
   const failOn = values['fail-on-regression'] === undefined ? undefined : Number(values['fail-on-regression']);
   if (failOn !== undefined && !(failOn >= 0)) throw new RangeError('--fail-on-regression needs a non-negative percentage');
+  const cpu = values.cpu === undefined ? undefined : Number(values.cpu);
+  if (cpu !== undefined && !(Number.isSafeInteger(cpu) && cpu >= 0)) throw new RangeError(`--cpu needs a CPU number, got ${values.cpu}`);
   if (values.baseline !== undefined && values['save-baseline'] !== undefined) {
     throw new RangeError('--baseline and --save-baseline cannot be combined');
   }
@@ -88,18 +95,24 @@ function parse(args: string[]) {
     failOn,
     checkTargets: values['check-targets'],
     out: resolve(values.out ?? 'target/criterion'),
+    cpu,
   };
 }
 
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 const modelsPath = fileURLToPath(new URL('./models.js', import.meta.url));
 
-/** One benchmark process: a script and its JSON job. */
-interface Plan {
+/** A result and the subject that gave it. */
+interface Measured {
   subject: string;
   kind: SubjectKind;
-  script: string;
-  job: Job | ModelJob;
+  result: WorkerResult | ModelSample;
+}
+
+/** One step of a group's measurement: one or more benchmark processes. */
+interface Step {
+  label: string;
+  run(): Promise<Measured[]>;
 }
 
 /** A group of benchmarks with its own output directory, summary and report. */
@@ -108,78 +121,96 @@ interface Group {
   benchmarks: { id: string; description: string; target: Target; entries: number }[];
   /** The subjects an engine's `bestPeer` ratio is taken against. */
   exactPeers: Set<string>;
-  plans: Plan[];
+  steps: Step[];
   skipped: Summary['skipped'];
 }
 
 type Options = ReturnType<typeof parse>;
 
-/** The in-memory caches: engines, npm peers and floors. */
-function cacheGroup(options: Options): Group | undefined {
-  const benchmarks = BENCHMARKS.filter((b) => b.id.includes(options.filter)).map((b) => ({ ...b, entries: DEFAULT_ENTRIES[b.id] }));
-  if (benchmarks.length === 0) return undefined;
-  const ids = benchmarks.map((b) => b.id);
-  const sampler = options.quick ? { warmUpMs: 100, measureMs: 250, samples: 20 } : { warmUpMs: 500, measureMs: 1500, samples: 50 };
-  const scale = options.quick ? QUICK_SCALE : SCALE;
-  const plans: Plan[] = [];
-  for (const engine of options.engines) {
-    const runs = ids.map((benchmark) => ({ benchmark, entries: DEFAULT_ENTRIES[benchmark] }));
-    for (const benchmark of ids.filter((id) => SCALED.includes(id))) {
-      for (const entries of scale) if (entries !== DEFAULT_ENTRIES[benchmark]) runs.push({ benchmark, entries });
-    }
-    const memoryEntries = options.quick ? undefined : MEMORY_ENTRIES;
-    plans.push({ subject: engine, kind: 'engine', script: workerPath, job: { subject: engine, kind: 'engine', runs, memoryEntries, sampler } });
-  }
-  const skipped: Summary['skipped'] = [];
-  for (const peer of PEERS) {
-    try {
-      peer.load();
-    } catch {
-      skipped.push({ subject: peer.name, reason: 'not installed (a devDependency)' });
-      continue;
-    }
-    const runs = ids.map((benchmark) => ({ benchmark, entries: DEFAULT_ENTRIES[benchmark] }));
-    // lru-cache is the byte-limited peer: its memory is the one to compare against.
-    const memoryEntries = peer.name === 'lru-cache' && !options.quick ? MEMORY_ENTRIES : undefined;
-    plans.push({ subject: peer.name, kind: 'peer', script: workerPath, job: { subject: peer.name, kind: 'peer', runs, memoryEntries, sampler } });
-  }
-  for (const [floor, benchmark] of Object.entries(FLOOR_BENCHMARK)) {
-    if (!ids.includes(benchmark)) continue;
-    const sizes = SCALED.includes(benchmark) && SCALED_FLOORS.includes(floor) ? scale : [DEFAULT_ENTRIES[benchmark]];
-    const runs = sizes.map((entries) => ({ benchmark, entries }));
-    plans.push({ subject: floor, kind: 'floor', script: workerPath, job: { subject: floor, kind: 'floor', runs, sampler } });
-  }
-  const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
-  return { name: 'cache', benchmarks, exactPeers, plans, skipped };
+/** One cell of the cache group: its subjects sampled in turn. */
+function cellStep(benchmark: string, entries: number, subjects: { name: string; kind: SubjectKind }[], sampler: SamplerOptions, cpu: number | undefined): Step {
+  return {
+    label: `${benchmark} at ${entries} entries (${subjects.length} subjects in turn)`,
+    async run() {
+      const jobs = subjects.map(({ name, kind }) => ({ name, job: { type: 'cell', subject: name, kind, benchmark, entries, sampler } satisfies Job }));
+      const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
+      return results.map((result, i) => ({ subject: subjects[i].name, kind: subjects[i].kind, result }));
+    },
+  };
 }
 
-/** The on-disk store beside the JSON-manifest baselines it replaces (bench/models.ts). */
-function modelsGroup(options: Options): Group | undefined {
+/** The memory figure of one subject, in a process of its own. */
+function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | undefined): Step {
+  return {
+    label: `memory of ${subject} at ${MEMORY_ENTRIES} entries`,
+    async run() {
+      const job: Job = { type: 'memory', subject, kind, entries: MEMORY_ENTRIES };
+      return (await runProcess<WorkerResult>(workerPath, job, subject, cpu)).map((result) => ({ subject, kind, result }));
+    },
+  };
+}
+
+/** The in-memory caches: engines, npm peers and floors. */
+function cacheGroup(options: Options, cpu: number | undefined): Group | undefined {
+  const benchmarks = BENCHMARKS.filter((b) => b.id.includes(options.filter)).map((b) => ({ ...b, entries: DEFAULT_ENTRIES[b.id] }));
+  if (benchmarks.length === 0) return undefined;
+  const sampler = options.quick ? { warmUpMs: 100, measureMs: 250, samples: 20 } : { warmUpMs: 500, measureMs: 1500, samples: 50 };
+  const scale = options.quick ? QUICK_SCALE : SCALE;
+  const skipped: Summary['skipped'] = [];
+  const peers = PEERS.filter((peer) => {
+    try {
+      peer.load();
+      return true;
+    } catch {
+      skipped.push({ subject: peer.name, reason: 'not installed (a devDependency)' });
+      return false;
+    }
+  }).map((peer) => peer.name);
+  const engines = options.engines.map((name) => ({ name, kind: 'engine' as const }));
+  const steps: Step[] = [];
+  for (const { id } of benchmarks) {
+    const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
+    steps.push(
+      cellStep(
+        id,
+        DEFAULT_ENTRIES[id],
+        [...engines, ...peers.map((name) => ({ name, kind: 'peer' as const })), ...floors.map((name) => ({ name, kind: 'floor' as const }))],
+        sampler,
+        cpu,
+      ),
+    );
+    if (!SCALED.includes(id)) continue;
+    // The scale series: the engines and the floors that depend on size, without the peers.
+    const scaled = [...engines, ...floors.filter((floor) => SCALED_FLOORS.includes(floor)).map((name) => ({ name, kind: 'floor' as const }))];
+    for (const entries of scale) if (entries !== DEFAULT_ENTRIES[id]) steps.push(cellStep(id, entries, scaled, sampler, cpu));
+  }
+  if (!options.quick) {
+    for (const { name } of engines) steps.push(memoryStep(name, 'engine', cpu));
+    // lru-cache is the byte-limited peer: its memory is the one to compare against.
+    if (peers.includes('lru-cache')) steps.push(memoryStep('lru-cache', 'peer', cpu));
+  }
+  const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
+  return { name: 'cache', benchmarks, exactPeers, steps, skipped };
+}
+
+/** The on-disk store beside the JSON-manifest baselines it replaces (bench/models.ts), one process per subject. */
+function modelsGroup(options: Options, cpu: number | undefined): Group | undefined {
   const benchmarks = MODEL_BENCHMARKS.filter((b) => b.id.includes(options.filter));
   if (benchmarks.length === 0) return undefined;
   const sampler = options.quick ? MODEL_SAMPLER_QUICK : MODEL_SAMPLER;
   // With --backend the store's index runs on that engine, else on the one 'auto' picks.
   const backend = options.backend ?? 'auto';
-  const plans: Plan[] = MODEL_SUBJECTS.map((subject) => ({
-    subject,
-    kind: subject === 'store' ? 'engine' : 'peer',
-    script: modelsPath,
-    job: { subject, benchmarks: benchmarks.map((b) => b.id), sampler, backend },
-  }));
-  return { name: 'models', benchmarks, exactPeers: new Set(MODEL_SUBJECTS.filter((s) => s !== 'store')), plans, skipped: [] };
-}
-
-function runPlan(plan: Plan): WorkerResult[] {
-  const out = execFileSync(process.execPath, ['--expose-gc', plan.script, JSON.stringify(plan.job)], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 2 ** 20,
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const steps: Step[] = MODEL_SUBJECTS.map((subject) => {
+    const kind: SubjectKind = subject === 'store' ? 'engine' : 'peer';
+    const job: ModelJob = { subject, benchmarks: benchmarks.map((b) => b.id), sampler, backend };
+    return {
+      label: subject,
+      async run() {
+        return (await runProcess<ModelSample>(modelsPath, job, subject, cpu)).map((result) => ({ subject, kind, result }));
+      },
+    };
   });
-  return out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as WorkerResult);
+  return { name: 'models', benchmarks, exactPeers: new Set(MODEL_SUBJECTS.filter((s) => s !== 'store')), steps, skipped: [] };
 }
 
 function progress(text: string): void {
@@ -187,7 +218,7 @@ function progress(text: string): void {
   else process.stderr.write(`${text}\n`);
 }
 
-function environment(quick: boolean): Summary['environment'] {
+function environment(quick: boolean, where: Placement): Summary['environment'] {
   const engines: Record<string, string> = {};
   for (const { name, available, reason } of availableBackends()) engines[name] = available ? 'loaded' : `unavailable: ${reason}`;
   try {
@@ -205,28 +236,30 @@ function environment(quick: boolean): Summary['environment'] {
     arch: process.arch,
     engines,
     quick,
+    placement: where.description,
     date: new Date().toISOString(),
   };
 }
 
-/** Runs every plan of a group, each in its own process. */
-function measure(group: Group, counter: { done: number; total: number }) {
+/** Runs every step of a group. */
+async function measure(group: Group, counter: { done: number; total: number }) {
   const raws: RawSample[] = [];
   const memory: MemoryFigure[] = [];
   const skips = new Map<string, { subject: string; reason: string }[]>();
-  for (const plan of group.plans) {
-    progress(`[${++counter.done}/${counter.total}] ${group.name}: ${plan.subject}`);
-    for (const result of runPlan(plan)) {
-      if (result.type === 'sample') raws.push({ subject: plan.subject, kind: plan.kind, ...result });
-      else if (result.type === 'skip') skips.set(result.benchmark, [...(skips.get(result.benchmark) ?? []), { subject: plan.subject, reason: result.reason }]);
-      else memory.push({ subject: plan.subject, entries: result.entries, bytesPerEntry: result.bytesPerEntry, heapBytes: result.heapBytes, externalBytes: result.externalBytes });
+  for (const step of group.steps) {
+    progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label}`);
+    for (const { subject, kind, result } of await step.run()) {
+      if (result.type === 'sample') raws.push({ subject, kind, ...result });
+      else if (result.type === 'skip') skips.set(result.benchmark, [...(skips.get(result.benchmark) ?? []), { subject, reason: result.reason }]);
+      else if (result.type === 'memory') memory.push({ subject, entries: result.entries, bytesPerEntry: result.bytesPerEntry, heapBytes: result.heapBytes, externalBytes: result.externalBytes });
+      else throw new Error(`benchmark process ${subject} said ${result.type} out of turn`);
     }
   }
   return { raws, memory, skips };
 }
 
 /** Statistics, criterion's files, the summary and the report of one group, under `root`. */
-function summarise(group: Group, measured: ReturnType<typeof measure>, root: string, options: Options, env: Summary['environment']): Summary {
+function summarise(group: Group, measured: Awaited<ReturnType<typeof measure>>, root: string, options: Options, env: Summary['environment']): Summary {
   const resamples = options.quick ? 10_000 : 100_000;
   const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
   const cellsOf = new Map<string, Cell[]>();
@@ -284,13 +317,14 @@ function summarise(group: Group, measured: ReturnType<typeof measure>, root: str
 }
 
 /** Runs the harness with command-line arguments; returns the exit code. */
-export function runBench(args: string[]): number {
+export async function runBench(args: string[]): Promise<number> {
   const options = parse(args);
   if (options.help) {
     console.log(USAGE);
     return 0;
   }
-  const groups = [cacheGroup(options), modelsGroup(options)].filter((g): g is Group => g !== undefined && options.groups.includes(g.name));
+  const where = placement(options.cpu);
+  const groups = [cacheGroup(options, where.cpu), modelsGroup(options, where.cpu)].filter((g): g is Group => g !== undefined && options.groups.includes(g.name));
   if (groups.length === 0) throw new RangeError(`no benchmark id contains "${options.filter}"`);
   for (const group of groups) {
     const root = join(options.out, group.name);
@@ -299,10 +333,11 @@ export function runBench(args: string[]): number {
     }
   }
 
-  const counter = { done: 0, total: groups.reduce((n, g) => n + g.plans.length, 0) };
-  const measured = groups.map((group) => measure(group, counter));
+  const counter = { done: 0, total: groups.reduce((n, g) => n + g.steps.length, 0) };
+  const measured: Awaited<ReturnType<typeof measure>>[] = [];
+  for (const group of groups) measured.push(await measure(group, counter));
   progress('analysing\n');
-  const env = environment(options.quick);
+  const env = environment(options.quick, where);
   const summaries = groups.map((group, i) => summarise(group, measured[i], join(options.out, group.name), options, env));
   summaries.forEach((summary, i) => print(summary, groups[i].name));
   console.log('');
@@ -334,7 +369,7 @@ const ratio = (r: number): string => `${r >= 0.01 ? r.toFixed(2) : r.toPrecision
 
 function print(summary: Summary, group: string): void {
   const e = summary.environment;
-  console.log(`\n== ${group}: ${e.cpu}, ${e.cores} cores, Node ${e.node}${e.quick ? ' (quick)' : ''}`);
+  console.log(`\n== ${group}: ${e.cpu}, ${e.cores} cores, Node ${e.node}${e.quick ? ' (quick)' : ''}; ${e.placement}`);
   for (const b of summary.benchmarks) {
     console.log(`\n${b.id}: ${b.description} (ns per ${b.target.unit}; target <= ${b.target.highNs})`);
     for (const c of [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point)) {

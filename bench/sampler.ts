@@ -67,17 +67,49 @@ export function linearPlan(warmNs: number, warmIters: number, options: SamplerOp
   return Array.from({ length: n }, (_, i) => (i + 1) * d);
 }
 
-export function sample(routine: Routine, options: SamplerOptions): Measurement {
-  const sink = { value: 0 };
-  // Warm-up: double the batch count until the warm-up time is spent, which
-  // also gives the first estimate of the time per batch.
-  let warmIters = 0;
-  let warmNs = 0;
-  for (let iters = 1; warmNs < options.warmUpMs * 1e6; iters *= 2) {
-    warmNs += timeBatches(routine, iters, sink);
-    warmIters += iters;
+/**
+ * One routine's sampling: warmed up and planned on creation, then its samples
+ * are taken one call of `next()` at a time, so that the samples of several
+ * subjects can be taken in turn (processes.ts).
+ */
+export class Sampling {
+  readonly iters: number[];
+  readonly #times: number[] = [];
+  readonly #routine: Routine;
+  readonly #sink = { value: 0 };
+
+  constructor(routine: Routine, options: SamplerOptions) {
+    this.#routine = routine;
+    // Warm-up: double the batch count until the warm-up time is spent, which
+    // also gives the first estimate of the time per batch.
+    let warmIters = 0;
+    let warmNs = 0;
+    for (let iters = 1; warmNs < options.warmUpMs * 1e6; iters *= 2) {
+      warmNs += timeBatches(routine, iters, this.#sink);
+      warmIters += iters;
+    }
+    this.iters = linearPlan(warmNs, warmIters, options);
   }
-  const iters = linearPlan(warmNs, warmIters, options);
-  const times = iters.map((count) => timeBatches(routine, count, sink));
-  return { iters, times, sink: sink.value };
+
+  get done(): boolean {
+    return this.#times.length === this.iters.length;
+  }
+
+  /** Takes the next sample. */
+  next(): void {
+    if (this.done) throw new Error('every sample has been taken');
+    this.#times.push(timeBatches(this.#routine, this.iters[this.#times.length], this.#sink));
+  }
+
+  measurement(): Measurement {
+    if (!this.done) throw new Error(`${this.iters.length - this.#times.length} samples are still to take`);
+    return { iters: this.iters, times: [...this.#times], sink: this.#sink.value };
+  }
+}
+
+/** Warm-up and every sample, one after the other. */
+export function sample(routine: Routine, options: SamplerOptions): Measurement {
+  const sampling = new Sampling(routine, options);
+  while (!sampling.done) sampling.next();
+  return sampling.measurement();
 }

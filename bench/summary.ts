@@ -80,6 +80,8 @@ export interface Environment {
   /** Engine name -> how it was built (addon path and source hash, wasm size, ...). */
   engines: Record<string, string>;
   quick: boolean;
+  /** Which CPU the benchmark processes ran on, or why they were not pinned. */
+  placement: string;
   date: string;
 }
 

@@ -1,24 +1,24 @@
-// One benchmark process: measures one subject (an engine, a peer or a floor)
-// so that no JIT state or heap carries over from another. Started by run.ts
-// with a JSON job as its argument; prints one JSON result per line.
+// One benchmark process: one subject (an engine, a peer or a floor) in one
+// cell, so that no JIT state or heap carries over from another. Started by
+// processes.ts with a JSON job as its argument. A cell job warms up, says it
+// is ready, then takes one sample per line read on stdin, answering each,
+// the last with the whole result; a memory job prints its figure and exits.
 
+import { createInterface } from 'node:readline';
 import { loadAddon } from '../src/native-core.js';
 import { FLOOR_BATCH, floorRoutine } from './floors.js';
-import { sample, type SamplerOptions } from './sampler.js';
+import { Sampling, type Routine, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
 import { BENCHMARKS, MiB, modelId } from './workloads.js';
 import type { BackendName } from '../src/index.js';
 
-export interface Job {
-  subject: string;
-  kind: 'engine' | 'peer' | 'floor';
-  runs: { benchmark: string; entries: number }[];
-  /** Entries at which to measure memory per entry, if at all. */
-  memoryEntries?: number;
-  sampler: SamplerOptions;
-}
+export type Job =
+  | { type: 'cell'; subject: string; kind: 'engine' | 'peer' | 'floor'; benchmark: string; entries: number; sampler: SamplerOptions }
+  | { type: 'memory'; subject: string; kind: 'engine' | 'peer'; entries: number };
 
 export type WorkerResult =
+  | { type: 'ready'; samples: number }
+  | { type: 'taken' }
   | { type: 'sample'; benchmark: string; entries: number; unitsPerBatch: number; iters: number[]; times: number[] }
   | { type: 'skip'; benchmark: string; entries: number; reason: string }
   | { type: 'memory'; entries: number; bytesPerEntry: number; heapBytes: number; externalBytes: number };
@@ -47,29 +47,47 @@ function measureMemory(subject: Subject, entries: number): WorkerResult {
   return { type: 'memory', entries, bytesPerEntry: (heapBytes + externalBytes) / entries, heapBytes, externalBytes };
 }
 
-function main(job: Job): void {
+const subjectOf = (job: Job): Subject => (job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject));
+
+/** The cell's routine with its units and check, or why this subject cannot run it. */
+function workload(job: Job & { type: 'cell' }): { routine: Routine; unitsPerBatch: number; verify(sink: number): void } | string {
   if (job.kind === 'floor') {
-    for (const run of job.runs) {
-      const { iters, times, sink } = sample(floorRoutine(job.subject, run.entries), job.sampler);
+    const verify = (sink: number) => {
       if (!(sink > 0)) throw new Error('the floor did no work');
-      emit({ type: 'sample', benchmark: run.benchmark, entries: run.entries, unitsPerBatch: FLOOR_BATCH, iters, times });
-    }
-    return;
+    };
+    return { routine: floorRoutine(job.subject, job.entries), unitsPerBatch: FLOOR_BATCH, verify };
   }
-  const subject = job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);
-  for (const run of job.runs) {
-    const benchmark = BENCHMARKS.find((b) => b.id === run.benchmark);
-    if (benchmark === undefined) throw new Error(`unknown benchmark ${run.benchmark}`);
-    if (benchmark.needsByteLimit && !subject.byteLimit) {
-      emit({ type: 'skip', benchmark: run.benchmark, entries: run.entries, reason: 'limits entries only, not summed sizes' });
-      continue;
-    }
-    const workload = benchmark.build(subject, run.entries);
-    const { iters, times, sink } = sample(workload.routine, job.sampler);
-    workload.verify(sink);
-    emit({ type: 'sample', benchmark: run.benchmark, entries: run.entries, unitsPerBatch: workload.unitsPerBatch, iters, times });
-  }
-  if (job.memoryEntries !== undefined) emit(measureMemory(subject, job.memoryEntries));
+  const subject = subjectOf(job);
+  const benchmark = BENCHMARKS.find((b) => b.id === job.benchmark);
+  if (benchmark === undefined) throw new Error(`unknown benchmark ${job.benchmark}`);
+  if (benchmark.needsByteLimit && !subject.byteLimit) return 'limits entries only, not summed sizes';
+  return benchmark.build(subject, job.entries);
 }
 
-main(JSON.parse(process.argv[2]) as Job);
+async function main(job: Job): Promise<void> {
+  if (job.type === 'memory') {
+    emit(measureMemory(subjectOf(job), job.entries));
+    return;
+  }
+  const cell = workload(job);
+  if (typeof cell === 'string') {
+    emit({ type: 'skip', benchmark: job.benchmark, entries: job.entries, reason: cell });
+    return;
+  }
+  const sampling = new Sampling(cell.routine, job.sampler);
+  emit({ type: 'ready', samples: sampling.iters.length });
+  const lines = createInterface({ input: process.stdin });
+  for await (const _ of lines) {
+    sampling.next();
+    if (!sampling.done) {
+      emit({ type: 'taken' });
+      continue;
+    }
+    const { iters, times, sink } = sampling.measurement();
+    cell.verify(sink);
+    emit({ type: 'sample', benchmark: job.benchmark, entries: job.entries, unitsPerBatch: cell.unitsPerBatch, iters, times });
+    lines.close();
+  }
+}
+
+await main(JSON.parse(process.argv[2]) as Job);

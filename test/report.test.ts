@@ -88,6 +88,7 @@ function fakeSummary(): Summary {
         ts: 'dist/ts-engine.js',
       },
       quick: true,
+      placement: 'every benchmark process on CPU 3 (taskset)',
       date: '2025-01-02T03:04:05.000Z',
     },
     baseline: 'v0.0.9',
@@ -147,7 +148,7 @@ test('is deterministic', () => {
 
 test('shows the environment, every subject and every benchmark', () => {
   const html = renderReport(fakeSummary());
-  const env = ['Fake CPU 9000 @ 4.20GHz', 'v20.99.1', '11.3.244.8-node.99', 'linux/x64', '16.0 GiB', 'source sha256 abc123', '18 KiB'];
+  const env = ['Fake CPU 9000 @ 4.20GHz', 'CPU 3 (taskset)', 'v20.99.1', '11.3.244.8-node.99', 'linux/x64', '16.0 GiB', 'source sha256 abc123', '18 KiB'];
   for (const s of env) {
     assert.ok(html.includes(s), `missing environment item ${s}`);
   }
