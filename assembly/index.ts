@@ -14,13 +14,14 @@
 // @ts-ignore: decorator
 @inline const VICTIM_BATCH: i32 = 256;
 // @ts-ignore: decorator
-@inline const READ_BATCH: i32 = 256;
+@inline const OP_BATCH: i32 = 256;
 
 // [slot, bytes] pairs as f64, read by the host after evict().
 const victims: usize = memory.data(VICTIM_BATCH * 16, 16);
-// Slots the host hit, written by it and applied in order by touchMany(): a
-// hit then costs a store in JavaScript instead of a call into WebAssembly.
-const reads: usize = memory.data(READ_BATCH * 4, 16);
+// Operations the host buffered, applied in order by applyOps(): a slot it hit,
+// or the complement (~slot, negative) of one it removed. A hit or a removal
+// then costs a store in JavaScript instead of a call into WebAssembly.
+const ops: usize = memory.data(OP_BATCH * 4, 16);
 const base: usize = (__heap_base + 15) & ~15;
 
 let maxEntries: u64 = u64.MAX_VALUE;
@@ -64,8 +65,8 @@ export function victimsPointer(): usize {
   return victims;
 }
 
-export function readsPointer(): usize {
-  return reads;
+export function opsPointer(): usize {
+  return ops;
 }
 
 function unlink(slot: i32): void {
@@ -126,11 +127,15 @@ function touch(slot: i32): void {
   linkFirst(slot);
 }
 
-export function touchMany(n: i32): void {
-  for (let i = 0; i < n; i++) touch(load<i32>(reads + (<usize>i << 2)));
+export function applyOps(n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const op = load<i32>(ops + (<usize>i << 2));
+    if (op >= 0) touch(op);
+    else remove(~op);
+  }
 }
 
-export function remove(slot: i32): void {
+function remove(slot: i32): void {
   unlink(slot);
   total -= bytesOf(slot);
   count--;

@@ -20,15 +20,13 @@ using caro::LruCore;
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 constexpr size_t kVictimDoubles = 2 * LruCore::kVictimBatch;
-// Touches buffered by the JavaScript side per touchMany call.
-constexpr int32_t kReadBatch = 256;
 
 struct Instance {
   LruCore* core;       // null once closed
   double* victims;     // data of the caller's Float64Array
   napi_ref victimStore;  // its ArrayBuffer, which keeps that data alive
-  int32_t* reads;      // data of the caller's Int32Array of buffered touches
-  napi_ref readStore;
+  int32_t* ops;        // data of the caller's Int32Array of buffered operations
+  napi_ref opStore;
   size_t reported;     // slot storage last reported to V8
 };
 
@@ -66,9 +64,9 @@ void Close(napi_env env, Instance* inst) {
   inst->core = nullptr;
   Report(env, inst);
   inst->victims = nullptr;
-  inst->reads = nullptr;
+  inst->ops = nullptr;
   DeleteRef(env, &inst->victimStore);
-  DeleteRef(env, &inst->readStore);
+  DeleteRef(env, &inst->opStore);
 }
 
 void Finalize(napi_env env, void* data, void* /*hint*/) {
@@ -145,7 +143,7 @@ void ThrowOverflow(napi_env env) {
 // JS can detach an ArrayBuffer (transfer it), which frees or hands over its
 // memory, so a cached data pointer is only used after checking. Fetching the
 // pointer afresh would cost ~30 ns more per call; the check runs only when
-// there are victims to write or touches to read.
+// there are victims to write or operations to read.
 bool Attached(napi_env env, napi_ref store) {
   napi_value buffer = nullptr;
   bool detached = true;
@@ -192,39 +190,22 @@ napi_value Update(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Applies the first n touches buffered in the reads array, in order. All are
-// checked before any is applied, so a bad one changes nothing.
-napi_value TouchMany(napi_env env, napi_callback_info info) {
+// Applies the first n operations buffered in the ops array, in order (see
+// LruCore::applyOps): a bad one throws and changes nothing.
+napi_value ApplyOps(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance* inst = Args(env, info, argv);
   int32_t n;
   if (inst == nullptr) return nullptr;
   if (napi_get_value_int32(env, argv[1], &n) != napi_ok || n < 0 ||
-      n > kReadBatch) {
+      n > LruCore::kOpBatch) {
     napi_throw_range_error(env, nullptr, "n must be an integer in [0, 256]");
     return nullptr;
   }
-  if (n == 0 || !Attached(env, inst->readStore)) return nullptr;
-  LruCore* core = inst->core;
-  const int32_t* reads = inst->reads;
-  for (int32_t i = 0; i < n; i++) {
-    if (!IsLiveSlot(core, reads[i])) {
-      napi_throw_range_error(env, nullptr, "not a live slot");
-      return nullptr;
-    }
+  if (n == 0 || !Attached(env, inst->opStore)) return nullptr;
+  if (!inst->core->applyOps(inst->ops, n)) {
+    napi_throw_range_error(env, nullptr, "not a live slot");
   }
-  for (int32_t i = 0; i < n; i++) core->touch(reads[i]);
-  return nullptr;
-}
-
-napi_value Remove(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  Instance* inst = Args(env, info, argv);
-  int32_t slot;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[1], &slot)) {
-    return nullptr;
-  }
-  inst->core->remove(slot);
   return nullptr;
 }
 
@@ -326,7 +307,7 @@ Array SharedArray(Napi::Env env, Napi::Value value, napi_typedarray_type type,
   return array;
 }
 
-// create(maxEntries, maxBytes, victims, reads) -> a cache handle.
+// create(maxEntries, maxBytes, victims, ops) -> a cache handle.
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber() || !info[1].IsNumber()) {
@@ -346,14 +327,14 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       "victims must be a Float64Array of length 512 on a fixed-length "
       "ArrayBuffer");
   if (victims.IsEmpty()) return Napi::Value();
-  Napi::Int32Array reads = SharedArray<Napi::Int32Array>(
-      env, info[3], napi_int32_array, kReadBatch,
-      "reads must be an Int32Array of length 256 on a fixed-length "
+  Napi::Int32Array ops = SharedArray<Napi::Int32Array>(
+      env, info[3], napi_int32_array, LruCore::kOpBatch,
+      "ops must be an Int32Array of length 256 on a fixed-length "
       "ArrayBuffer");
-  if (reads.IsEmpty()) return Napi::Value();
+  if (ops.IsEmpty()) return Napi::Value();
 
   Instance* inst = new (std::nothrow)
-      Instance{nullptr, victims.Data(), nullptr, reads.Data(), nullptr, 0};
+      Instance{nullptr, victims.Data(), nullptr, ops.Data(), nullptr, 0};
   if (inst != nullptr) {
     inst->core = new (std::nothrow) LruCore(maxEntries, maxBytes);
   }
@@ -361,7 +342,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   if (inst == nullptr || inst->core == nullptr ||
       napi_create_reference(env, victims.ArrayBuffer(), 1,
                             &inst->victimStore) != napi_ok ||
-      napi_create_reference(env, reads.ArrayBuffer(), 1, &inst->readStore) !=
+      napi_create_reference(env, ops.ArrayBuffer(), 1, &inst->opStore) !=
           napi_ok ||
       napi_create_external(env, inst, Finalize, nullptr, &handle) != napi_ok) {
     if (inst != nullptr) {
@@ -384,14 +365,14 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sourceHash", Napi::String::New(env, CARO_STRING(CARO_SOURCE_HASH)));
   exports.Set("victimBatch", Napi::Number::New(env, LruCore::kVictimBatch));
-  exports.Set("readBatch", Napi::Number::New(env, kReadBatch));
+  exports.Set("opBatch", Napi::Number::New(env, LruCore::kOpBatch));
   exports.Set("create", Napi::Function::New<Create>(env, "create"));
   const struct {
     const char* name;
     napi_callback cb;
   } functions[] = {
-      {"insert", Insert}, {"update", Update},   {"touchMany", TouchMany},
-      {"remove", Remove}, {"evict", Evict},     {"bytes", Bytes},
+      {"insert", Insert}, {"update", Update},   {"applyOps", ApplyOps},
+      {"evict", Evict},   {"bytes", Bytes},
       {"sizeOf", SizeOf}, {"order", Order},     {"clear", Clear},
       {"close", CloseHandle}, {"noop", Noop},   {"memoryBytes", MemoryBytes},
   };

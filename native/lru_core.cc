@@ -109,6 +109,36 @@ void LruCore::remove(int32_t slot) {
   free_ = slot;
 }
 
+bool LruCore::applyOps(const int32_t* ops, int32_t n) {
+  if (n < 0 || n > kOpBatch) return false;
+  // For the check, each removed slot's node is marked free, which isLive()
+  // sees; the marks are undone afterwards from the saved links, so checking
+  // needs no memory beyond this frame.
+  int32_t savedPrev[kOpBatch];
+  int32_t checked = 0;
+  for (; checked < n; ++checked) {
+    const int32_t op = ops[checked];
+    const int32_t slot = op >= 0 ? op : ~op;
+    if (!isLive(slot)) break;
+    if (op < 0) {
+      savedPrev[checked] = nodes_[slot].prev;
+      nodes_[slot].prev = kFreeMark;
+    }
+  }
+  for (int32_t i = checked - 1; i >= 0; --i) {
+    if (ops[i] < 0) nodes_[~ops[i]].prev = savedPrev[i];
+  }
+  if (checked < n) return false;
+  for (int32_t i = 0; i < n; ++i) {
+    if (ops[i] >= 0) {
+      touch(ops[i]);
+    } else {
+      remove(~ops[i]);
+    }
+  }
+  return true;
+}
+
 int32_t LruCore::evict(double* victims) {
   int32_t n = 0;
   while (n < kVictimBatch && overLimit()) {

@@ -17,6 +17,8 @@ class LruCore {
   // Most victims one evict() call reports; the caller repeats while it gets
   // exactly this many.
   static constexpr int32_t kVictimBatch = 256;
+  // Most operations one applyOps() call takes.
+  static constexpr int32_t kOpBatch = 256;
   static constexpr int32_t kNone = -1;
 
   // insert() results below zero.
@@ -44,6 +46,12 @@ class LruCore {
   bool update(int32_t slot, uint64_t bytes);
   void touch(int32_t slot);
   void remove(int32_t slot);
+  // A batch of buffered operations in order: ops[i] >= 0 touches that slot,
+  // ops[i] < 0 removes slot ~ops[i]. Checked whole first, so that a slot that
+  // is not live when its operation comes (a removal ends a slot's life for
+  // the rest of the batch) makes it return false with nothing changed. At
+  // most kOpBatch operations.
+  bool applyOps(const int32_t* ops, int32_t n);
 
   // True when evict() would remove something. The head is never a victim.
   bool overLimit() const {

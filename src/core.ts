@@ -7,8 +7,8 @@
 /** Victims reported per `evict()` call; the caller calls again while it gets a full batch. */
 export const VICTIM_BATCH = 256;
 
-/** Hits an engine across a boundary is sent per call (touch-buffer.ts). */
-export const READ_BATCH = 256;
+/** Hits and removals an engine across a boundary is sent per call (op-buffer.ts). */
+export const OP_BATCH = 256;
 
 export interface LruCore {
   /** Links a new most-recent slot of `bytes` and returns it; evictions wait for `evict()`. */

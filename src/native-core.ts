@@ -1,21 +1,20 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { CoreFactory, LruCore } from './core.js';
-import { READ_BATCH, VICTIM_BATCH } from './core.js';
-import { TouchBuffer } from './touch-buffer.js';
+import { OP_BATCH, VICTIM_BATCH } from './core.js';
+import { OpBuffer } from './op-buffer.js';
 
 /** A cache in the addon: an opaque External every function takes first. */
 type Handle = { readonly __brand: 'caro-cache handle' };
 
 export interface NativeAddon {
   victimBatch: number;
-  readBatch: number;
-  create(maxEntries: number, maxBytes: number, victims: Float64Array, reads: Int32Array): Handle;
+  opBatch: number;
+  create(maxEntries: number, maxBytes: number, victims: Float64Array, ops: Int32Array): Handle;
   insert(handle: Handle, bytes: number): number;
   update(handle: Handle, slot: number, bytes: number): void;
-  /** Applies the first `n` touches written to the `reads` array, in order. */
-  touchMany(handle: Handle, n: number): void;
-  remove(handle: Handle, slot: number): void;
+  /** Applies the first `n` operations written to the `ops` array (slot: touch, ~slot: remove), in order. */
+  applyOps(handle: Handle, n: number): void;
   evict(handle: Handle): number;
   sizeOf(handle: Handle, slot: number): number;
   bytes(handle: Handle): number;
@@ -40,9 +39,9 @@ export function loadAddon(): NativeAddon {
 
 export function loadNative(): CoreFactory {
   const addon = loadAddon();
-  if (addon.victimBatch !== VICTIM_BATCH || addon.readBatch !== READ_BATCH) {
+  if (addon.victimBatch !== VICTIM_BATCH || addon.opBatch !== OP_BATCH) {
     throw new Error(
-      `the addon batches ${addon.victimBatch} victims and ${addon.readBatch} touches, expected ${VICTIM_BATCH} and ${READ_BATCH}; rebuild it`,
+      `the addon batches ${addon.victimBatch} victims and ${addon.opBatch} operations, expected ${VICTIM_BATCH} and ${OP_BATCH}; rebuild it`,
     );
   }
   return (maxEntries, maxBytes) => new NativeCore(addon, maxEntries, maxBytes);
@@ -50,54 +49,48 @@ export function loadNative(): CoreFactory {
 
 /**
  * The native engine's side in JavaScript: the addon's functions on this
- * cache's handle, with hits buffered (touch-buffer.ts) since a Node-API call
- * costs more than a hit.
+ * cache's handle, with hits and removals buffered (op-buffer.ts) since a
+ * Node-API call costs more than either.
  */
-class NativeCore extends TouchBuffer implements LruCore {
+class NativeCore extends OpBuffer implements LruCore {
   readonly #addon: NativeAddon;
   readonly #handle: Handle;
   // The addon writes victims straight into this buffer, so evict() returns only a count.
   readonly #victims = new Float64Array(VICTIM_BATCH * 2);
-  readonly #reads: Int32Array;
+  readonly #ops: Int32Array;
 
   constructor(addon: NativeAddon, maxEntries: number, maxBytes: number) {
-    const reads = new Int32Array(READ_BATCH);
-    super(reads);
-    this.#reads = reads;
+    const ops = new Int32Array(OP_BATCH);
+    super(ops);
+    this.#ops = ops;
     this.#addon = addon;
-    this.#handle = addon.create(maxEntries, maxBytes, this.#victims, reads);
+    this.#handle = addon.create(maxEntries, maxBytes, this.#victims, ops);
   }
 
-  protected applyTouches(n: number): void {
-    this.#addon.touchMany(this.#handle, n);
+  protected applyOps(n: number): void {
+    this.#addon.applyOps(this.#handle, n);
   }
 
   // Memory the addon reads is never detached by the cache.
-  protected viewTouches(): Int32Array {
-    return this.#reads;
+  protected viewOps(): Int32Array {
+    return this.#ops;
   }
 
   insert(bytes: number): number {
-    this.flushTouches();
+    this.flushOps();
     const slot = this.#addon.insert(this.#handle, bytes);
     this.madeRecent(slot);
     return slot;
   }
 
   update(slot: number, bytes: number): void {
-    this.flushTouches();
+    this.flushOps();
     this.#addon.update(this.#handle, slot, bytes);
     this.madeRecent(slot);
   }
 
-  remove(slot: number): void {
-    this.flushTouches();
-    this.#addon.remove(this.#handle, slot);
-    this.removed(slot);
-  }
-
   evict(): number {
-    this.flushTouches();
+    this.flushOps();
     return this.#addon.evict(this.#handle);
   }
 
@@ -110,21 +103,22 @@ class NativeCore extends TouchBuffer implements LruCore {
   }
 
   bytes(): number {
+    this.flushOps();
     return this.#addon.bytes(this.#handle);
   }
 
   order(): Int32Array {
-    this.flushTouches();
+    this.flushOps();
     return this.#addon.order(this.#handle);
   }
 
   clear(): void {
-    this.forgetTouches();
+    this.forgetOps();
     this.#addon.clear(this.#handle);
   }
 
   close(): void {
-    this.forgetTouches();
+    this.forgetOps();
     this.#addon.close(this.#handle);
   }
 }

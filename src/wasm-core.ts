@@ -1,18 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { CoreFactory, LruCore } from './core.js';
-import { READ_BATCH, VICTIM_BATCH } from './core.js';
-import { TouchBuffer } from './touch-buffer.js';
+import { OP_BATCH, VICTIM_BATCH } from './core.js';
+import { OpBuffer } from './op-buffer.js';
 
 export interface LruExports {
   memory: WebAssembly.Memory;
   init(maxEntries: number, maxBytes: number): void;
   victimsPointer(): number;
-  readsPointer(): number;
+  opsPointer(): number;
   insert(bytes: number): number;
   update(slot: number, bytes: number): void;
-  /** Makes the first `n` slots of the reads buffer most recent, in order. */
-  touchMany(n: number): void;
-  remove(slot: number): void;
+  /** Applies the first `n` operations of the ops buffer (slot: touch, ~slot: remove), in order. */
+  applyOps(n: number): void;
   evict(): number;
   sizeOf(slot: number): number;
   totalBytes(): number;
@@ -45,10 +44,10 @@ export function loadWasm(): CoreFactory {
 const NONE = -1;
 
 /**
- * The adapter over one instance, with hits buffered in linear memory
- * (touch-buffer.ts) so that a hit crosses no boundary.
+ * The adapter over one instance, with hits and removals buffered in linear
+ * memory (op-buffer.ts) so that neither crosses the boundary.
  */
-class WasmCore extends TouchBuffer implements LruCore {
+class WasmCore extends OpBuffer implements LruCore {
   readonly #lru: LruExports;
   // Growing linear memory (in insert) detaches views of the old buffer, which
   // then have length 0: re-viewing only then avoids reading memory.buffer,
@@ -56,40 +55,34 @@ class WasmCore extends TouchBuffer implements LruCore {
   #victims: Float64Array;
 
   constructor(lru: LruExports) {
-    super(new Int32Array(lru.memory.buffer, lru.readsPointer(), READ_BATCH));
+    super(new Int32Array(lru.memory.buffer, lru.opsPointer(), OP_BATCH));
     this.#lru = lru;
     this.#victims = this.#viewVictims();
   }
 
-  protected applyTouches(n: number): void {
-    this.#lru.touchMany(n);
+  protected applyOps(n: number): void {
+    this.#lru.applyOps(n);
   }
 
-  protected viewTouches(): Int32Array {
-    return new Int32Array(this.#lru.memory.buffer, this.#lru.readsPointer(), READ_BATCH);
+  protected viewOps(): Int32Array {
+    return new Int32Array(this.#lru.memory.buffer, this.#lru.opsPointer(), OP_BATCH);
   }
 
   insert(bytes: number): number {
-    this.flushTouches();
+    this.flushOps();
     const slot = this.#lru.insert(bytes);
     this.madeRecent(slot);
     return slot;
   }
 
   update(slot: number, bytes: number): void {
-    this.flushTouches();
+    this.flushOps();
     this.#lru.update(slot, bytes);
     this.madeRecent(slot);
   }
 
-  remove(slot: number): void {
-    this.flushTouches();
-    this.#lru.remove(slot);
-    this.removed(slot);
-  }
-
   evict(): number {
-    this.flushTouches();
+    this.flushOps();
     return this.#lru.evict();
   }
 
@@ -103,11 +96,12 @@ class WasmCore extends TouchBuffer implements LruCore {
   }
 
   bytes(): number {
+    this.flushOps();
     return this.#lru.totalBytes();
   }
 
   order(): Int32Array {
-    this.flushTouches();
+    this.flushOps();
     const lru = this.#lru;
     const slots: number[] = [];
     for (let slot = lru.first(); slot !== NONE; slot = lru.after(slot)) slots.push(slot);
@@ -115,7 +109,7 @@ class WasmCore extends TouchBuffer implements LruCore {
   }
 
   clear(): void {
-    this.forgetTouches();
+    this.forgetOps();
     this.#lru.clear();
   }
 

@@ -379,6 +379,50 @@ void testFreeListIsLifo() {
   CHECK_EQ(core.tail(), 2);
 }
 
+// Buffered operations apply in order, touches and removals mixed, and a
+// batch that names a slot not live at its turn changes nothing.
+void testApplyOps() {
+  LruCore core(kInf, kInf);
+  for (int i = 0; i < 6; ++i) CHECK_EQ(core.insert(10 + i), i);
+  // Order MRU..LRU: 5 4 3 2 1 0.
+  const int32_t ops[] = {0, ~3, 2, ~5, 0, 1};
+  CHECK(core.applyOps(ops, 6), "");
+  const int32_t expected[] = {1, 0, 2, 4};
+  int32_t s = core.head();
+  for (int32_t e : expected) {
+    CHECK_EQ(s, e);
+    s = core.next(s);
+  }
+  CHECK_EQ(s, LruCore::kNone);
+  CHECK_EQ(core.count(), 4u);
+  CHECK_EQ(core.bytes(), 10u + 11 + 12 + 14);
+  CHECK_EQ(core.insert(1), 5);  // the last slot removed is the first reused
+
+  const auto unchanged = [&](const int32_t* batch, int32_t n, const char* what) {
+    const uint64_t bytes = core.bytes();
+    const size_t count = core.count();
+    const int32_t head = core.head();
+    CHECK(!core.applyOps(batch, n), what);
+    CHECK(core.bytes() == bytes && core.count() == count && core.head() == head, what);
+    for (int32_t slot : {0, 1, 2, 4, 5}) CHECK(core.isLive(slot), what << ": slot " << slot);
+    CHECK(!core.isLive(3), what);
+  };
+  const int32_t touchAfterRemove[] = {4, ~2, 1, 2};
+  unchanged(touchAfterRemove, 4, "a touch after its slot's removal");
+  const int32_t removeTwice[] = {~0, ~1, ~0};
+  unchanged(removeTwice, 3, "a slot removed twice");
+  const int32_t freeSlot[] = {1, ~3};
+  unchanged(freeSlot, 2, "a free slot");
+  const int32_t outOfRange[] = {~6, INT32_MIN, INT32_MAX};
+  unchanged(outOfRange, 1, "a slot never handed out");
+  unchanged(outOfRange + 1, 1, "INT32_MIN");
+  unchanged(outOfRange + 2, 1, "INT32_MAX");
+  int32_t tooMany[LruCore::kOpBatch + 1] = {};
+  unchanged(tooMany, LruCore::kOpBatch + 1, "more than a batch");
+  CHECK(core.applyOps(tooMany, LruCore::kOpBatch), "a full batch of touches");
+  CHECK_EQ(core.head(), 0);
+}
+
 // Well past a million slots: ids are handed out densely, freed ones come back
 // last-in first-out, and a single overflowing set can evict a million.
 void testGrowth() {
@@ -539,6 +583,25 @@ void runRandomCase(const RandomCase& c, uint64_t seed, int ops) {
       g_context = what.str();
       core.remove(slot);
       ref.remove(slot);
+    } else if (r < 930) {
+      // A buffered batch as the JS side sends it: touches and removals.
+      std::vector<int32_t> batch;
+      const int32_t n = 1 + rng() % LruCore::kOpBatch;
+      what << "applyOps(" << n << ":";
+      for (int32_t i = 0; i < n && ref.count() > 0; ++i) {
+        const int32_t slot = ref.randomLive(rng);
+        if (rng() % 4 == 0) {
+          batch.push_back(~slot);
+          ref.remove(slot);
+        } else {
+          batch.push_back(slot);
+          ref.touch(slot);
+        }
+        what << " " << batch.back();
+      }
+      what << ")";
+      g_context = what.str();
+      CHECK(core.applyOps(batch.data(), static_cast<int32_t>(batch.size())), "");
     } else if (r < 999) {
       g_context = "evict()";
       evictBoth(core, ref);
@@ -617,6 +680,7 @@ int main(int argc, char** argv) {
       {"huge sizes", testHugeSizes},
       {"uint64 overflow", testOverflow},
       {"LIFO free list", testFreeListIsLifo},
+      {"applyOps", testApplyOps},
       {"growth past 1,000,000 slots", testGrowth},
       {"random operations", [&] { testRandom(seed, ops); }},
   };

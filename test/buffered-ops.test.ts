@@ -1,9 +1,10 @@
-// The native and WebAssembly engines buffer hits in memory they share with
-// JavaScript and apply them in batches of 256, before anything that reads or
-// changes recency. A set flushes the buffer and so does keys(), so these
-// tests check recency only at the end of long runs: full batches, repeated
-// hits on one entry, and (for WebAssembly) linear memory growing between
-// buffered hits, which detaches the views the engine writes into.
+// The native and WebAssembly engines buffer hits and deletes in memory they
+// share with JavaScript and apply them in batches of 256, before anything
+// that reads or changes recency or the total. A set flushes the buffer and so
+// do keys() and bytes, so these tests check only at the end of long runs:
+// full batches, repeated hits on one entry, deletes among the hits, and (for
+// WebAssembly) linear memory growing between buffered hits, which detaches
+// the views the engine writes into.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -36,7 +37,7 @@ function open(backend: BackendName, limits: Limits) {
 
 const key = (i: number) => `org-${i}/model`;
 
-for (const backend of ['native', 'wasm'] as const) describe(`${backend} engine: buffered hits`, () => {
+for (const backend of ['native', 'wasm'] as const) describe(`${backend} engine: buffered hits and deletes`, () => {
   test('runs of hits past a full batch, with repeats, keep exact recency', () => {
     const { cache, model } = open(backend, { maxEntries: Infinity, maxBytes: Infinity });
     const random = createRng(1);
@@ -53,6 +54,34 @@ for (const backend of ['native', 'wasm'] as const) describe(`${backend} engine: 
       }
       assert.deepEqual([...cache.keys()], model.keys(), `run ${run}`);
     }
+  });
+
+  test('runs of hits and deletes past a full batch keep exact recency, totals and the slots sets reuse', () => {
+    const { cache, model } = open(backend, { maxEntries: Infinity, maxBytes: Infinity });
+    const random = createRng(3);
+    let next = 0;
+    const add = (count: number) => {
+      for (let i = 0; i < count; i++, next++) {
+        const bytes = 1 + Math.floor(random() * 1000);
+        cache.set(key(next), next, bytes);
+        model.set(key(next), next, bytes);
+      }
+    };
+    add(2000);
+    for (let run = 0; run < 30; run++) {
+      // Up to 1500 hits and deletes, a third of them deletes, some of absent keys: no set in between.
+      for (let op = Math.floor(random() * 1500); op > 0; op--) {
+        const k = key(Math.floor(random() * next));
+        if (random() < 0.33) assert.equal(cache.delete(k), model.delete(k), `delete ${k}`);
+        else assert.equal(cache.get(k), model.get(k), `get ${k}`);
+      }
+      assert.equal(cache.bytes, model.bytes, `run ${run}`);
+      assert.equal(cache.size, model.size, `run ${run}`);
+      assert.deepEqual([...cache.keys()], model.keys(), `run ${run}`);
+      // Sets after deletes reuse the freed slots: their values must come back right.
+      add(Math.floor(random() * 600));
+    }
+    for (const k of model.keys()) assert.equal(cache.peek(k), model.peek(k), k);
   });
 
   test('hits buffered while inserts grow linear memory are all applied, and evictions follow them', () => {
