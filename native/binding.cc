@@ -157,6 +157,19 @@ bool Attached(napi_env env, napi_ref store) {
   return true;
 }
 
+// The insert or update's evictions, done in the same call to save a
+// crossing: the first batch of victims goes to the victims array and their
+// count to *n (the caller asks evict() for any further batch). False, with
+// an exception thrown, if that array was detached.
+bool EvictNow(napi_env env, Instance* inst, int32_t* n) {
+  *n = 0;
+  if (!inst->core->overLimit()) return true;
+  if (!Attached(env, inst->victimStore)) return false;
+  *n = inst->core->evict(inst->victims);
+  return true;
+}
+
+// insert(handle, bytes) -> slot + 2^32 * (victims in the victims array).
 napi_value Insert(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance* inst = Args(env, info, argv);
@@ -172,11 +185,18 @@ napi_value Insert(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, "out of memory for cache slots");
     return nullptr;
   }
+  int32_t evicted;
+  if (!EvictNow(env, inst, &evicted)) {
+    // Nothing was evicted: taking the new slot back leaves the cache as it was.
+    inst->core->remove(slot);
+    return nullptr;
+  }
   napi_value result;
-  napi_create_int32(env, slot, &result);
+  napi_create_double(env, slot + 4294967296.0 * evicted, &result);
   return result;
 }
 
+// update(handle, slot, bytes) -> victims in the victims array.
 napi_value Update(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   Instance* inst = Args(env, info, argv);
@@ -186,8 +206,17 @@ napi_value Update(napi_env env, napi_callback_info info) {
       !GetBytes(env, argv[2], &bytes)) {
     return nullptr;
   }
-  if (!inst->core->update(slot, bytes)) ThrowOverflow(env);
-  return nullptr;
+  // An update cannot be taken back, so the array is checked before it.
+  if (!Attached(env, inst->victimStore)) return nullptr;
+  if (!inst->core->update(slot, bytes)) {
+    ThrowOverflow(env);
+    return nullptr;
+  }
+  int32_t evicted;
+  EvictNow(env, inst, &evicted);
+  napi_value result;
+  napi_create_int32(env, evicted, &result);
+  return result;
 }
 
 // Applies the first n operations buffered in the ops array, in order (see

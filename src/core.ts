@@ -10,8 +10,13 @@ export const VICTIM_BATCH = 256;
 /** Hits and removals an engine across a boundary is sent per call (op-buffer.ts). */
 export const OP_BATCH = 256;
 
+/**
+ * A set calls insert() or update() and then evict() until it returns less
+ * than a full batch, with no other call in between; an engine may therefore
+ * evict within insert() or update() already, as long as evict() reports it.
+ */
 export interface LruCore {
-  /** Links a new most-recent slot of `bytes` and returns it; evictions wait for `evict()`. */
+  /** Links a new most-recent slot of `bytes` and returns it; its evictions are reported by `evict()`. */
   insert(bytes: number): number;
   /** Gives `slot` a new size and makes it most recent. */
   update(slot: number, bytes: number): void;

@@ -11,8 +11,10 @@ export interface NativeAddon {
   victimBatch: number;
   opBatch: number;
   create(maxEntries: number, maxBytes: number, victims: Float64Array, ops: Int32Array): Handle;
+  /** Inserts and evicts in one call: returns slot + 2^32 * (victims written to the victims array). */
   insert(handle: Handle, bytes: number): number;
-  update(handle: Handle, slot: number, bytes: number): void;
+  /** Updates and evicts in one call: returns the victims written to the victims array. */
+  update(handle: Handle, slot: number, bytes: number): number;
   /** Applies the first `n` operations written to the `ops` array (slot: touch, ~slot: remove), in order. */
   applyOps(handle: Handle, n: number): void;
   evict(handle: Handle): number;
@@ -58,6 +60,9 @@ class NativeCore extends OpBuffer implements LruCore {
   // The addon writes victims straight into this buffer, so evict() returns only a count.
   readonly #victims = new Float64Array(VICTIM_BATCH * 2);
   readonly #ops: Int32Array;
+  // Victims the last insert or update already evicted, for the evict() that
+  // follows to report without a call of its own; -1 when there are none.
+  #evicted = -1;
 
   constructor(addon: NativeAddon, maxEntries: number, maxBytes: number) {
     const ops = new Int32Array(OP_BATCH);
@@ -78,18 +83,26 @@ class NativeCore extends OpBuffer implements LruCore {
 
   insert(bytes: number): number {
     this.flushOps();
-    const slot = this.#addon.insert(this.#handle, bytes);
+    const result = this.#addon.insert(this.#handle, bytes);
+    // ToUint32 keeps the low 32 bits: the slot.
+    const slot = result >>> 0;
+    this.#evicted = (result - slot) / 2 ** 32;
     this.madeRecent(slot);
     return slot;
   }
 
   update(slot: number, bytes: number): void {
     this.flushOps();
-    this.#addon.update(this.#handle, slot, bytes);
+    this.#evicted = this.#addon.update(this.#handle, slot, bytes);
     this.madeRecent(slot);
   }
 
   evict(): number {
+    const evicted = this.#evicted;
+    if (evicted >= 0) {
+      this.#evicted = -1;
+      return evicted;
+    }
     this.flushOps();
     return this.#addon.evict(this.#handle);
   }
@@ -114,11 +127,13 @@ class NativeCore extends OpBuffer implements LruCore {
 
   clear(): void {
     this.forgetOps();
+    this.#evicted = -1;
     this.#addon.clear(this.#handle);
   }
 
   close(): void {
     this.forgetOps();
+    this.#evicted = -1;
     this.#addon.close(this.#handle);
   }
 }
