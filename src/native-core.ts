@@ -59,7 +59,6 @@ class NativeCore extends OpBuffer implements LruCore {
   readonly #handle: Handle;
   // The addon writes victims straight into this buffer, so evict() returns only a count.
   readonly #victims = new Float64Array(VICTIM_BATCH * 2);
-  readonly #ops: Int32Array;
   // Victims the last insert or update already evicted, for the evict() that
   // follows to report without a call of its own; -1 when there are none.
   #evicted = -1;
@@ -67,18 +66,12 @@ class NativeCore extends OpBuffer implements LruCore {
   constructor(addon: NativeAddon, maxEntries: number, maxBytes: number) {
     const ops = new Int32Array(OP_BATCH);
     super(ops);
-    this.#ops = ops;
     this.#addon = addon;
     this.#handle = addon.create(maxEntries, maxBytes, this.#victims, ops);
   }
 
   protected applyOps(n: number): void {
     this.#addon.applyOps(this.#handle, n);
-  }
-
-  // Memory the addon reads is never detached by the cache.
-  protected viewOps(): Int32Array {
-    return this.#ops;
   }
 
   insert(bytes: number): number {

@@ -27,8 +27,10 @@ export abstract class OpBuffer {
   /** Makes the engine apply the first `n` buffered operations, in order. */
   protected abstract applyOps(n: number): void;
 
-  /** A new view of the buffer, for when the last one was detached (length 0, as when WASM memory grows). */
-  protected abstract viewOps(): Int32Array;
+  /** The buffer moved (growing WASM memory detaches every view of it): operations go to `view` from now on. */
+  protected moveOps(view: Int32Array): void {
+    this.#view = view;
+  }
 
   touch(slot: number): void {
     if (slot === this.#head) return;
@@ -60,7 +62,6 @@ export abstract class OpBuffer {
   }
 
   #buffer(entry: number): void {
-    if (this.#view.length === 0) this.#view = this.viewOps();
     this.#view[this.#pending++] = entry;
     if (this.#pending === OP_BATCH) this.flushOps();
   }

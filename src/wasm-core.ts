@@ -49,9 +49,9 @@ const NONE = -1;
  */
 class WasmCore extends OpBuffer implements LruCore {
   readonly #lru: LruExports;
-  // Growing linear memory (in insert) detaches views of the old buffer, which
-  // then have length 0: re-viewing only then avoids reading memory.buffer,
-  // which is slow in V8, on every use.
+  // Only insert grows linear memory, which detaches the views of the old
+  // buffer (their length becomes 0): re-viewing only then avoids reading
+  // memory.buffer, which is slow in V8, on every use, and a check on every hit.
   #victims: Float64Array;
 
   constructor(lru: LruExports) {
@@ -64,13 +64,13 @@ class WasmCore extends OpBuffer implements LruCore {
     this.#lru.applyOps(n);
   }
 
-  protected viewOps(): Int32Array {
-    return new Int32Array(this.#lru.memory.buffer, this.#lru.opsPointer(), OP_BATCH);
-  }
-
   insert(bytes: number): number {
     this.flushOps();
     const slot = this.#lru.insert(bytes);
+    if (this.#victims.length === 0) {
+      this.#victims = this.#viewVictims();
+      this.moveOps(new Int32Array(this.#lru.memory.buffer, this.#lru.opsPointer(), OP_BATCH));
+    }
     this.madeRecent(slot);
     return slot;
   }
@@ -87,7 +87,6 @@ class WasmCore extends OpBuffer implements LruCore {
   }
 
   victims(): Float64Array {
-    if (this.#victims.length === 0) this.#victims = this.#viewVictims();
     return this.#victims;
   }
 
