@@ -4,13 +4,14 @@ const NONE = -1;
 
 /**
  * The pure TypeScript engine: a doubly linked recency list in typed arrays,
- * indexed by slot, with a LIFO free list threaded through `next`.
+ * indexed by slot, with a LIFO free list threaded through `next`. A slot's
+ * two links sit side by side (prev at 2 * slot, next at 2 * slot + 1), so
+ * relinking it touches one cache line, not two: it tells at 10^6 entries.
  */
 class TsCore implements LruCore {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
-  #prev = new Int32Array(64);
-  #next = new Int32Array(64);
+  #links = new Int32Array(128);
   #sizes = new Float64Array(64);
   #used = 0;
   #free = NONE;
@@ -31,9 +32,9 @@ class TsCore implements LruCore {
   insert(bytes: number): number {
     let slot = this.#free;
     if (slot !== NONE) {
-      this.#free = this.#next[slot];
+      this.#free = this.#links[2 * slot + 1];
     } else {
-      if (this.#used === this.#prev.length) this.#grow();
+      if (this.#used === this.#sizes.length) this.#grow();
       slot = this.#used++;
     }
     this.#sizes[slot] = bytes;
@@ -60,7 +61,7 @@ class TsCore implements LruCore {
     this.#unlink(slot);
     this.#total -= this.#sizes[slot];
     this.#count--;
-    this.#next[slot] = this.#free;
+    this.#links[2 * slot + 1] = this.#free;
     this.#free = slot;
   }
 
@@ -96,7 +97,7 @@ class TsCore implements LruCore {
 
   order(): Int32Array {
     const out = new Int32Array(this.#count);
-    for (let slot = this.#head, i = 0; slot !== NONE; slot = this.#next[slot]) out[i++] = slot;
+    for (let slot = this.#head, i = 0; slot !== NONE; slot = this.#links[2 * slot + 1]) out[i++] = slot;
     return out;
   }
 
@@ -112,37 +113,37 @@ class TsCore implements LruCore {
 
   close(): void {
     this.clear();
-    this.#prev = this.#next = new Int32Array(0);
+    this.#links = new Int32Array(0);
     this.#sizes = new Float64Array(0);
   }
 
   #unlink(slot: number): void {
-    const prev = this.#prev[slot];
-    const next = this.#next[slot];
+    const links = this.#links;
+    const prev = links[2 * slot];
+    const next = links[2 * slot + 1];
     if (prev === NONE) this.#head = next;
-    else this.#next[prev] = next;
+    else links[2 * prev + 1] = next;
     if (next === NONE) this.#tail = prev;
-    else this.#prev[next] = prev;
+    else links[2 * next] = prev;
   }
 
   #linkFirst(slot: number): void {
-    this.#prev[slot] = NONE;
-    this.#next[slot] = this.#head;
-    if (this.#head === NONE) this.#tail = slot;
-    else this.#prev[this.#head] = slot;
+    const links = this.#links;
+    const head = this.#head;
+    links[2 * slot] = NONE;
+    links[2 * slot + 1] = head;
+    if (head === NONE) this.#tail = slot;
+    else links[2 * head] = slot;
     this.#head = slot;
   }
 
   #grow(): void {
-    const capacity = this.#prev.length * 2;
-    const prev = new Int32Array(capacity);
-    const next = new Int32Array(capacity);
+    const capacity = this.#sizes.length * 2;
+    const links = new Int32Array(2 * capacity);
     const sizes = new Float64Array(capacity);
-    prev.set(this.#prev);
-    next.set(this.#next);
+    links.set(this.#links);
     sizes.set(this.#sizes);
-    this.#prev = prev;
-    this.#next = next;
+    this.#links = links;
     this.#sizes = sizes;
   }
 }
