@@ -1,9 +1,9 @@
 // Benchmark processes, each measuring one subject with a JSON job as its
 // argument and printing one JSON result per line.
 //
-// The subjects of one cell are sampled in turn: every process warms up, then
-// the first sample of each is taken, then the second of each, and so on, the
-// order rotating from round to round. This machine class drifts by 10-50%
+// The processes of one benchmark (each subject at each size) are sampled in
+// turn: every process warms up, then the first sample of each is taken, then
+// the second of each, and so on, the order rotating from round to round. This machine class drifts by 10-50%
 // over seconds; taken one subject after another, a slow spell lands on
 // whichever subject ran during it and shows up as a false ratio, while taken
 // in turn it lands on every subject alike.

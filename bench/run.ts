@@ -1,9 +1,10 @@
 // `caro-cache bench` (and `npm run bench`): two groups of the same four
 // benchmarks, each subject in its own process, all on one CPU. `cache`: every
-// engine beside the floors and the npm peers, the subjects of each cell
-// sampled in turn (processes.ts). `models`: the on-disk store beside the JSON
-// manifests it replaces. Then, per group, criterion's statistics and files, a
-// summary, an HTML report, the baseline comparison and the gates.
+// engine beside the floors and the npm peers, every subject of a benchmark at
+// every size sampled in turn (processes.ts). `models`: the on-disk store
+// beside the JSON manifests it replaces. Then, per group, criterion's
+// statistics and files, a summary, an HTML report, the baseline comparison
+// and the gates.
 
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -127,14 +128,29 @@ interface Group {
 
 type Options = ReturnType<typeof parse>;
 
-/** One cell of the cache group: its subjects sampled in turn. */
-function cellStep(benchmark: string, entries: number, subjects: { name: string; kind: SubjectKind }[], sampler: SamplerOptions, cpu: number | undefined): Step {
+/** A subject measured at some number of entries. */
+interface Measuring {
+  name: string;
+  kind: SubjectKind;
+  entries: number;
+}
+
+/**
+ * One benchmark of the cache group: every subject at every size it runs at
+ * (the default cell, and the scale series where there is one), sampled in
+ * turn, so that ratios within the cell and growth along the series are both
+ * taken side by side.
+ */
+function benchmarkStep(benchmark: string, measured: Measuring[], sampler: SamplerOptions, cpu: number | undefined): Step {
   return {
-    label: `${benchmark} at ${entries} entries (${subjects.length} subjects in turn)`,
+    label: `${benchmark} (${measured.length} processes in turn)`,
     async run() {
-      const jobs = subjects.map(({ name, kind }) => ({ name, job: { type: 'cell', subject: name, kind, benchmark, entries, sampler } satisfies Job }));
+      const jobs = measured.map(({ name, kind, entries }) => ({
+        name: `${name} at ${entries} entries`,
+        job: { type: 'cell', subject: name, kind, benchmark, entries, sampler } satisfies Job,
+      }));
       const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
-      return results.map((result, i) => ({ subject: subjects[i].name, kind: subjects[i].kind, result }));
+      return results.map((result, i) => ({ subject: measured[i].name, kind: measured[i].kind, result }));
     },
   };
 }
@@ -166,23 +182,19 @@ function cacheGroup(options: Options, cpu: number | undefined): Group | undefine
       return false;
     }
   }).map((peer) => peer.name);
-  const engines = options.engines.map((name) => ({ name, kind: 'engine' as const }));
+  const subjects = (names: string[], kind: SubjectKind) => names.map((name) => ({ name, kind }));
+  const at = (entries: number) => (subject: { name: string; kind: SubjectKind }) => ({ ...subject, entries });
+  const engines = subjects(options.engines, 'engine');
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
     const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
-    steps.push(
-      cellStep(
-        id,
-        DEFAULT_ENTRIES[id],
-        [...engines, ...peers.map((name) => ({ name, kind: 'peer' as const })), ...floors.map((name) => ({ name, kind: 'floor' as const }))],
-        sampler,
-        cpu,
-      ),
-    );
-    if (!SCALED.includes(id)) continue;
-    // The scale series: the engines and the floors that depend on size, without the peers.
-    const scaled = [...engines, ...floors.filter((floor) => SCALED_FLOORS.includes(floor)).map((name) => ({ name, kind: 'floor' as const }))];
-    for (const entries of scale) if (entries !== DEFAULT_ENTRIES[id]) steps.push(cellStep(id, entries, scaled, sampler, cpu));
+    const measured = [...engines, ...subjects(peers, 'peer'), ...subjects(floors, 'floor')].map(at(DEFAULT_ENTRIES[id]));
+    if (SCALED.includes(id)) {
+      // The scale series: the engines and the floors that depend on size, without the peers.
+      const scaled = [...engines, ...subjects(floors.filter((floor) => SCALED_FLOORS.includes(floor)), 'floor')];
+      for (const entries of scale) if (entries !== DEFAULT_ENTRIES[id]) measured.push(...scaled.map(at(entries)));
+    }
+    steps.push(benchmarkStep(id, measured, sampler, cpu));
   }
   if (!options.quick) {
     for (const { name } of engines) steps.push(memoryStep(name, 'engine', cpu));
