@@ -3,10 +3,10 @@
 //
 // The processes of one benchmark (each subject at each size) are sampled in
 // turn: every process warms up, then the first sample of each is taken, then
-// the second of each, and so on, the order rotating from round to round. This machine class drifts by 10-50%
-// over seconds; taken one subject after another, a slow spell lands on
-// whichever subject ran during it and shows up as a false ratio, while taken
-// in turn it lands on every subject alike.
+// the second of each, and so on, the order rotating from round to round. This
+// machine class drifts by 10-50% over seconds; taken one subject after
+// another, a slow spell lands on whichever subject ran during it and shows up
+// as a false ratio, while taken in turn it lands on every subject alike.
 //
 // Every process runs on the same CPU where the system lets us choose
 // (Linux, with taskset): on this machine class one vCPU runs the same code
