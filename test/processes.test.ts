@@ -1,5 +1,6 @@
-// The harness samples the subjects of a cell in turn, one process each, so
-// that the machine's slow spells land on all of them alike.
+// The harness samples the processes of a benchmark (one per subject and size)
+// in turn, so that the machine's slow spells land on all of them alike, and
+// pins them to one CPU.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
