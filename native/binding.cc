@@ -157,10 +157,10 @@ bool Attached(napi_env env, napi_ref store) {
   return true;
 }
 
-// The insert or update's evictions, done in the same call to save a
-// crossing: the first batch of victims goes to the victims array and their
-// count to *n (the caller asks evict() for any further batch). False, with
-// an exception thrown, if that array was detached.
+// Evicts one batch while a limit is exceeded: the victims go to the victims
+// array and their count to *n. Insert and update call it too, to save the
+// crossing of an evict() call. False, with an exception thrown, if that array
+// was detached.
 bool EvictNow(napi_env env, Instance* inst, int32_t* n) {
   *n = 0;
   if (!inst->core->overLimit()) return true;
@@ -241,12 +241,8 @@ napi_value ApplyOps(napi_env env, napi_callback_info info) {
 napi_value Evict(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Instance* inst = Args(env, info, argv);
-  if (inst == nullptr) return nullptr;
-  int32_t n = 0;
-  if (inst->core->overLimit()) {
-    if (!Attached(env, inst->victimStore)) return nullptr;
-    n = inst->core->evict(inst->victims);
-  }
+  int32_t n;
+  if (inst == nullptr || !EvictNow(env, inst, &n)) return nullptr;
   napi_value result;
   napi_create_int32(env, n, &result);
   return result;
