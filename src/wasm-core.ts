@@ -43,6 +43,9 @@ export function loadWasm(): CoreFactory {
 
 const NONE = -1;
 
+/** A view of the instance's buffer of operations, valid until its memory grows. */
+const viewOps = (lru: LruExports): Int32Array => new Int32Array(lru.memory.buffer, lru.opsPointer(), OP_BATCH);
+
 /**
  * The adapter over one instance, with hits and removals buffered in linear
  * memory (op-buffer.ts) so that neither crosses the boundary.
@@ -55,7 +58,7 @@ class WasmCore extends OpBuffer implements LruCore {
   #victims: Float64Array;
 
   constructor(lru: LruExports) {
-    super(new Int32Array(lru.memory.buffer, lru.opsPointer(), OP_BATCH));
+    super(viewOps(lru));
     this.#lru = lru;
     this.#victims = this.#viewVictims();
   }
@@ -69,7 +72,7 @@ class WasmCore extends OpBuffer implements LruCore {
     const slot = this.#lru.insert(bytes);
     if (this.#victims.length === 0) {
       this.#victims = this.#viewVictims();
-      this.moveOps(new Int32Array(this.#lru.memory.buffer, this.#lru.opsPointer(), OP_BATCH));
+      this.moveOps(viewOps(this.#lru));
     }
     this.madeRecent(slot);
     return slot;
