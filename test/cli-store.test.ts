@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { serveLoopback } from './loopback.js';
 
 const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
 const bin = join(root, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin['caro-cache']);
@@ -58,7 +57,7 @@ function oneLineError(result: Result, pattern: RegExp): void {
 const body = Buffer.alloc(300_000, 'downloaded');
 /** Range headers of the requests for /stalls. */
 const stallRanges: (string | undefined)[] = [];
-const server = createServer((req, res) => {
+const base = await serveLoopback((req, res) => {
   if (req.url === '/stalls') {
     // The first answer stops a third of the way in and hangs; later ones honour Range.
     stallRanges.push(req.headers.range);
@@ -82,16 +81,7 @@ const server = createServer((req, res) => {
     res.end();
   }
 });
-let base = '';
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(work, { recursive: true, force: true });
-});
+after(() => rmSync(work, { recursive: true, force: true }));
 
 describe('caro-cache store commands', () => {
   test('--help lists every command; each command has its own --help', async () => {

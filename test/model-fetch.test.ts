@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { DownloadError, ModelCache } from 'caro-cache';
 import { download, type PartialDownload } from '../src/download.js';
+import { serveLoopback } from './loopback.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-fetch-'));
 let dirs = 0;
@@ -56,7 +56,7 @@ function dropMidBody(res: ServerResponse): void {
   res.write(BODY.subarray(0, 200 * 1024), () => setTimeout(() => res.socket?.destroy(), 20));
 }
 
-const server = createServer((req, res) => {
+const base = await serveLoopback((req, res) => {
   const path = new URL(req.url!, 'http://x').pathname;
   requests.set(path, [...seen(path), req.headers.range]);
   const n = seen(path).length;
@@ -135,16 +135,7 @@ const server = createServer((req, res) => {
   }
 });
 
-let base = '';
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  rmSync(root, { recursive: true, force: true });
-});
+after(() => rmSync(root, { recursive: true, force: true }));
 
 const leftovers = (dir: string) => readdirSync(join(dir, 'tmp'));
 
