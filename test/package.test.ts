@@ -31,6 +31,27 @@ describe('prebuilt binaries', () => {
     }
   });
 
+  // Node 20's Linux binaries run from glibc 2.28 on (RHEL 8, whose libstdc++
+  // is GCC 8's). A binary built on a newer system can ask for newer symbol
+  // versions and then fail to load where Node itself runs, leaving those users
+  // the WebAssembly engine. The release job runs this on the binaries CI built.
+  // Each required version is a plain string in the binary, so no ELF tool is needed.
+  test('the Linux binaries ask for no newer glibc or libstdc++ than Node 20 itself needs', () => {
+    const newest: Record<string, number[]> = { GLIBC: [2, 28], GLIBCXX: [3, 4, 25] };
+    const newer = (version: number[], bound: number[]) => {
+      const at = version.findIndex((part, i) => part !== (bound[i] ?? 0));
+      return at !== -1 && version[at] > (bound[at] ?? 0);
+    };
+    for (const binary of binaries.filter((b) => b.startsWith('linux-'))) {
+      const text = readFileSync(join(root, 'prebuilds', binary)).toString('latin1');
+      const needs = [...text.matchAll(/\b(GLIBC|GLIBCXX)_(\d+(?:\.\d+)+)\b/g)];
+      assert.ok(needs.some(([, library]) => library === 'GLIBC'), `${binary} names no glibc version`);
+      for (const [name, library, version] of needs) {
+        assert.ok(!newer(version.split('.').map(Number), newest[library]), `${binary} needs ${name}, but Node 20 runs with ${library}_${newest[library].join('.')}`);
+      }
+    }
+  });
+
   test("the binaries for this machine's platform load and report the same hash", () => {
     const here = `${process.platform}-${process.arch}/`;
     for (const binary of binaries.filter((b) => b.startsWith(here))) {
