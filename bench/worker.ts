@@ -7,9 +7,9 @@
 import { createInterface } from 'node:readline';
 import { loadAddon } from '../src/native-core.js';
 import { FLOOR_BATCH, floorRoutine } from './floors.js';
-import { Sampling, type Routine, type SamplerOptions } from './sampler.js';
+import { Sampling, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
-import { BENCHMARKS, MiB, modelId } from './workloads.js';
+import { BENCHMARKS, MiB, modelId, type Workload } from './workloads.js';
 import type { BackendName } from '../src/index.js';
 
 export type Job =
@@ -50,7 +50,7 @@ function measureMemory(subject: Subject, entries: number): WorkerResult {
 const subjectOf = (job: Job): Subject => (job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject));
 
 /** The cell's routine with its units and check, or why this subject cannot run it. */
-function workload(job: Job & { type: 'cell' }): { routine: Routine; unitsPerBatch: number; verify(sink: number): void } | string {
+function workload(job: Job & { type: 'cell' }): Workload | string {
   if (job.kind === 'floor') {
     const verify = (sink: number) => {
       if (!(sink > 0)) throw new Error('the floor did no work');
