@@ -10,6 +10,8 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <new>
 
 #include "lru_core.h"
@@ -34,31 +36,73 @@ struct Instance {
 // see malloc'd memory, so the benchmarks' memory figures read this.
 std::atomic<int64_t> heldBytes{0};
 
+// Throws an Error naming the Node-API call that failed (the text of the call up
+// to its parenthesis) with Node's reason, unless the call left an exception of
+// its own pending, such as a getter's: that one is what JS should see. The
+// statuses of the throws themselves go unchecked: a throw fails only when an
+// exception is already pending or the environment is going away.
+void ThrowFailed(napi_env env, const char* call) {
+  // The reason is read first: every other call resets it.
+  const napi_extended_error_info* info = nullptr;
+  const char* reason = napi_get_last_error_info(env, &info) == napi_ok &&
+                               info->error_message != nullptr
+                           ? info->error_message
+                           : "unknown error";
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
+  char message[160];
+  std::snprintf(message, sizeof message, "%.*s failed: %s",
+                static_cast<int>(std::strcspn(call, "(")), call, reason);
+  napi_throw_error(env, nullptr, message);
+}
+
+// Checks the status of a Node-API call: on failure, throws (ThrowFailed) and
+// returns `failed` from the calling function. CARO_CHECK returns nullptr, which
+// a callback hands to JS as undefined. On the hot paths it costs one branch
+// that is never taken.
+#define CARO_CHECK_OR(call, failed) \
+  do {                              \
+    if ((call) != napi_ok) {        \
+      ThrowFailed(env, #call);      \
+      return failed;                \
+    }                               \
+  } while (0)
+#define CARO_CHECK(call) CARO_CHECK_OR(call, nullptr)
+
 // Tells V8 how much memory the core holds, so it weighs on when the GC runs
 // (and so when finalizers free caches that were never closed). Storage changes
 // only when it grows, is cleared or closed: the hot paths pay one comparison.
-void Report(napi_env env, Instance* inst) {
+// False, with an exception thrown, if V8 could not be told; the change is then
+// reported by the next call.
+bool Report(napi_env env, Instance* inst) {
   const size_t now = inst->core == nullptr ? 0 : inst->core->memoryBytes();
-  if (now == inst->reported) return;
+  if (now == inst->reported) return true;
   const int64_t change =
       static_cast<int64_t>(now) - static_cast<int64_t>(inst->reported);
   int64_t adjusted;
-  napi_adjust_external_memory(env, change, &adjusted);
+  CARO_CHECK_OR(napi_adjust_external_memory(env, change, &adjusted), false);
   heldBytes += change;
   inst->reported = now;
+  return true;
 }
 
 napi_value MemoryBytes(napi_env env, napi_callback_info /*info*/) {
   napi_value result;
-  napi_create_double(env, static_cast<double>(heldBytes.load()), &result);
+  CARO_CHECK(napi_create_double(env, static_cast<double>(heldBytes.load()),
+                                &result));
   return result;
 }
 
-void DeleteRef(napi_env env, napi_ref* ref) {
-  if (*ref != nullptr) napi_delete_reference(env, *ref);
+// A reference that could not be deleted is kept, for a second close to retry.
+bool DeleteRef(napi_env env, napi_ref* ref) {
+  if (*ref == nullptr) return true;
+  CARO_CHECK_OR(napi_delete_reference(env, *ref), false);
   *ref = nullptr;
+  return true;
 }
 
+// Every step runs even if one before it failed (and threw), so that nothing
+// is left held that could be freed.
 void Close(napi_env env, Instance* inst) {
   delete inst->core;
   inst->core = nullptr;
@@ -71,17 +115,19 @@ void Close(napi_env env, Instance* inst) {
 
 void Finalize(napi_env env, void* data, void* /*hint*/) {
   Instance* inst = static_cast<Instance*>(data);
+  // What Close throws here reaches the process as an uncaught exception.
   Close(env, inst);
   delete inst;
 }
 
 // The instance of a call whose first argument is a cache handle, with the
-// arguments in argv; null with an exception thrown if it is not one, or closed.
+// arguments in argv; null with an exception thrown if it is not one, or closed,
+// or if a call fails.
 template <size_t N>
 inline Instance* Args(napi_env env, napi_callback_info info,
                       napi_value (&argv)[N], bool mustBeOpen = true) {
   size_t argc = N;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  CARO_CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   void* data = nullptr;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok) {
     napi_throw_type_error(env, nullptr, "handle must be a cache handle");
@@ -147,10 +193,11 @@ void ThrowOverflow(napi_env env) {
 bool Attached(napi_env env, napi_ref store) {
   napi_value buffer = nullptr;
   bool detached = true;
-  if (napi_get_reference_value(env, store, &buffer) != napi_ok ||
-      buffer == nullptr ||
-      napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok ||
-      detached) {
+  CARO_CHECK_OR(napi_get_reference_value(env, store, &buffer), false);
+  if (buffer != nullptr) {
+    CARO_CHECK_OR(napi_is_detached_arraybuffer(env, buffer, &detached), false);
+  }
+  if (detached) {
     napi_throw_error(env, nullptr, "a buffer shared with the cache was detached");
     return false;
   }
@@ -160,7 +207,7 @@ bool Attached(napi_env env, napi_ref store) {
 // Evicts one batch while a limit is exceeded: the victims go to the victims
 // array and their count to *n. Insert and update call it too, to save the
 // crossing of an evict() call. False, with an exception thrown, if that array
-// was detached.
+// was detached or a call failed.
 bool EvictNow(napi_env env, Instance* inst, int32_t* n) {
   *n = 0;
   if (!inst->core->overLimit()) return true;
@@ -176,7 +223,11 @@ napi_value Insert(napi_env env, napi_callback_info info) {
   uint64_t bytes;
   if (inst == nullptr || !GetBytes(env, argv[1], &bytes)) return nullptr;
   const int32_t slot = inst->core->insert(bytes);
-  Report(env, inst);
+  if (!Report(env, inst)) {
+    // As below, taking the new slot back leaves the cache as it was.
+    if (slot >= 0) inst->core->remove(slot);
+    return nullptr;
+  }
   if (slot == LruCore::kErrOverflow) {
     ThrowOverflow(env);
     return nullptr;
@@ -192,7 +243,7 @@ napi_value Insert(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_value result;
-  napi_create_double(env, slot + 4294967296.0 * evicted, &result);
+  CARO_CHECK(napi_create_double(env, slot + 4294967296.0 * evicted, &result));
   return result;
 }
 
@@ -213,9 +264,9 @@ napi_value Update(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   int32_t evicted;
-  EvictNow(env, inst, &evicted);
+  if (!EvictNow(env, inst, &evicted)) return nullptr;
   napi_value result;
-  napi_create_int32(env, evicted, &result);
+  CARO_CHECK(napi_create_int32(env, evicted, &result));
   return result;
 }
 
@@ -244,7 +295,7 @@ napi_value Evict(napi_env env, napi_callback_info info) {
   int32_t n;
   if (inst == nullptr || !EvictNow(env, inst, &n)) return nullptr;
   napi_value result;
-  napi_create_int32(env, n, &result);
+  CARO_CHECK(napi_create_int32(env, n, &result));
   return result;
 }
 
@@ -253,7 +304,8 @@ napi_value Bytes(napi_env env, napi_callback_info info) {
   Instance* inst = Args(env, info, argv);
   if (inst == nullptr) return nullptr;
   napi_value result;
-  napi_create_double(env, static_cast<double>(inst->core->bytes()), &result);
+  CARO_CHECK(napi_create_double(
+      env, static_cast<double>(inst->core->bytes()), &result));
   return result;
 }
 
@@ -265,8 +317,8 @@ napi_value SizeOf(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_value result;
-  napi_create_double(env, static_cast<double>(inst->core->sizeOf(slot)),
-                     &result);
+  CARO_CHECK(napi_create_double(
+      env, static_cast<double>(inst->core->sizeOf(slot)), &result));
   return result;
 }
 
@@ -275,7 +327,7 @@ napi_value SizeOf(napi_env env, napi_callback_info info) {
 napi_value Noop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  CARO_CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   return nullptr;
 }
 
@@ -311,6 +363,16 @@ napi_value CloseHandle(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// node-addon-api turns a failed call into a pending exception and an empty or
+// false result, and throwing a second exception over one aborts the process:
+// the errors thrown where node-addon-api serves go through here.
+template <typename Error>
+void ThrowOnce(Napi::Env env, const char* message) {
+  if (!env.IsExceptionPending()) {
+    Error::New(env, message).ThrowAsJavaScriptException();
+  }
+}
+
 // A typed array of `type` with at least `length` elements on a fixed-length
 // ArrayBuffer (a resizable one could shrink under the cached pointer), or an
 // empty one with a TypeError thrown.
@@ -322,29 +384,50 @@ Array SharedArray(Napi::Env env, Napi::Value value, napi_typedarray_type type,
       value.As<Napi::TypedArray>().TypedArrayType() == type) {
     array = value.As<Array>();
   }
-  if (array.IsEmpty() || array.ElementLength() < length ||
-      array.ArrayBuffer().Get("resizable").ToBoolean()) {
-    if (!env.IsExceptionPending()) {
-      Napi::TypeError::New(env, what).ThrowAsJavaScriptException();
-    }
+  bool resizable = false;
+  if (!array.IsEmpty() && array.ElementLength() >= length) {
+    // Read in C: where a getter throws, node-addon-api hands back an empty
+    // value, and a call on an empty value aborts the process.
+    napi_value buffer = array.ArrayBuffer();
+    napi_value flag;
+    CARO_CHECK_OR(napi_get_named_property(env, buffer, "resizable", &flag),
+                  Array());
+    CARO_CHECK_OR(napi_coerce_to_bool(env, flag, &flag), Array());
+    CARO_CHECK_OR(napi_get_value_bool(env, flag, &resizable), Array());
+  }
+  if (array.IsEmpty() || array.ElementLength() < length || resizable) {
+    ThrowOnce<Napi::TypeError>(env, what);
     return Array();
   }
   return array;
 }
 
+// Holds the instance's buffers and wraps it in a handle, whose finalizer frees
+// it. False, with an exception thrown, if a call fails.
+bool Wrap(napi_env env, Instance* inst, napi_value victimBuffer,
+          napi_value opBuffer, napi_value* handle) {
+  CARO_CHECK_OR(
+      napi_create_reference(env, victimBuffer, 1, &inst->victimStore), false);
+  CARO_CHECK_OR(napi_create_reference(env, opBuffer, 1, &inst->opStore),
+                false);
+  CARO_CHECK_OR(napi_create_external(env, inst, Finalize, nullptr, handle),
+                false);
+  return true;
+}
+
 // create(maxEntries, maxBytes, victims, ops) -> a cache handle.
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "maxEntries and maxBytes must be numbers")
-        .ThrowAsJavaScriptException();
+  double maxEntries;
+  double maxBytes;
+  if (napi_get_value_double(env, info[0], &maxEntries) != napi_ok ||
+      napi_get_value_double(env, info[1], &maxBytes) != napi_ok) {
+    ThrowOnce<Napi::TypeError>(env, "maxEntries and maxBytes must be numbers");
     return Napi::Value();
   }
-  const double maxEntries = info[0].As<Napi::Number>().DoubleValue();
-  const double maxBytes = info[1].As<Napi::Number>().DoubleValue();
   if (!(maxEntries >= 0) || !(maxBytes >= 0)) {
-    Napi::RangeError::New(env, "maxEntries and maxBytes must not be negative")
-        .ThrowAsJavaScriptException();
+    ThrowOnce<Napi::RangeError>(
+        env, "maxEntries and maxBytes must not be negative");
     return Napi::Value();
   }
   Napi::Float64Array victims = SharedArray<Napi::Float64Array>(
@@ -365,18 +448,12 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   }
   napi_value handle = nullptr;
   if (inst == nullptr || inst->core == nullptr ||
-      napi_create_reference(env, victims.ArrayBuffer(), 1,
-                            &inst->victimStore) != napi_ok ||
-      napi_create_reference(env, ops.ArrayBuffer(), 1, &inst->opStore) !=
-          napi_ok ||
-      napi_create_external(env, inst, Finalize, nullptr, &handle) != napi_ok) {
+      !Wrap(env, inst, victims.ArrayBuffer(), ops.ArrayBuffer(), &handle)) {
     if (inst != nullptr) {
       Close(env, inst);
       delete inst;
     }
-    if (!env.IsExceptionPending()) {
-      Napi::Error::New(env, "cannot create cache").ThrowAsJavaScriptException();
-    }
+    ThrowOnce<Napi::Error>(env, "cannot create cache");
     return Napi::Value();
   }
   return Napi::Value(env, handle);
@@ -387,11 +464,18 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
 #define CARO_QUOTE(x) #x
 #define CARO_STRING(x) CARO_QUOTE(x)
 
+// On a failure Init returns no exports and leaves an exception pending, which
+// fails the require. node-addon-api's Set throws and returns false if it
+// failed, or if the call that made its value did (that value is then empty).
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("sourceHash", Napi::String::New(env, CARO_STRING(CARO_SOURCE_HASH)));
-  exports.Set("victimBatch", Napi::Number::New(env, LruCore::kVictimBatch));
-  exports.Set("opBatch", Napi::Number::New(env, LruCore::kOpBatch));
-  exports.Set("create", Napi::Function::New<Create>(env, "create"));
+  if (!exports.Set("sourceHash",
+                   Napi::String::New(env, CARO_STRING(CARO_SOURCE_HASH))) ||
+      !exports.Set("victimBatch",
+                   Napi::Number::New(env, LruCore::kVictimBatch)) ||
+      !exports.Set("opBatch", Napi::Number::New(env, LruCore::kOpBatch)) ||
+      !exports.Set("create", Napi::Function::New<Create>(env, "create"))) {
+    return Napi::Object();
+  }
   const struct {
     const char* name;
     napi_callback cb;
@@ -403,11 +487,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   for (const auto& f : functions) {
     napi_value fn;
-    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr,
-                             &fn) != napi_ok) {
-      return exports;
-    }
-    exports.Set(f.name, fn);
+    CARO_CHECK_OR(napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb,
+                                       nullptr, &fn),
+                  Napi::Object());
+    if (!exports.Set(f.name, fn)) return Napi::Object();
   }
   return exports;
 }
