@@ -69,6 +69,16 @@ export function opsPointer(): usize {
   return ops;
 }
 
+// The batch sizes the host's buffers are laid out for, which it checks at load
+// against its own, as it does the addon's.
+export function victimBatch(): i32 {
+  return VICTIM_BATCH;
+}
+
+export function opBatch(): i32 {
+  return OP_BATCH;
+}
+
 function unlink(slot: i32): void {
   const p = prevOf(slot);
   const n = nextOf(slot);
