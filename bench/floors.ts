@@ -3,8 +3,7 @@
 // evicts: the key-map work any exact LRU keyed by a Map does (look the new id
 // up, delete the evicted one, set the new one), with nothing else.
 
-import { loadAddon } from '../src/native-core.js';
-import { compileWasm, instantiateWasm } from '../src/wasm-core.js';
+import { napiNoop, wasmNoop } from 'caro-cache/internal';
 import type { Routine } from './sampler.js';
 import { ids, lookupOrder } from './workloads.js';
 
@@ -72,8 +71,7 @@ export function floorRoutine(name: string, entries = 100): Routine {
       },
     };
   }
-  const noop =
-    name === 'floor:napi-call' ? loadAddon().noop : name === 'floor:wasm-call' ? instantiateWasm(compileWasm()).noop : undefined;
+  const noop = name === 'floor:napi-call' ? napiNoop() : name === 'floor:wasm-call' ? wasmNoop() : undefined;
   if (noop === undefined) throw new Error(`unknown floor ${name}`);
   return {
     run() {

@@ -15,8 +15,8 @@
 // sampler.ts's `sample`; adds and removes are asynchronous and are timed with
 // `sampleAsync` below, the same linear sampling with awaited batches.
 //
-// As a process: node dist/bench/models.js '<ModelJob as JSON>' prints one JSON
-// result per line; node dist/bench/models.js [--quick] [--dir DIR] [--entries N]
+// As a process: node bench/dist/models.js '<ModelJob as JSON>' prints one JSON
+// result per line; node bench/dist/models.js [--quick] [--dir DIR] [--entries N]
 // prints a table.
 
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelCache, type BackendName } from '../src/index.js';
+import { ModelCache, type BackendName } from 'caro-cache';
 import { linearPlan, sample, type Measurement, type Routine, type SamplerOptions } from './sampler.js';
 import type { Target } from './summary.js';
 import { lookupOrder, modelId } from './workloads.js';

@@ -6,11 +6,12 @@
 // gives the same page, byte for byte. Every string that comes from the summary
 // goes through `esc`; every colour, class and number format is ours.
 
+import { BACKENDS, formatBytes } from 'caro-cache';
 import { kde } from './stats.js';
 import type { Estimate } from './stats.js';
 import type { BenchmarkSummary, Cell, Interval, SubjectKind, Summary, Target } from './summary.js';
 
-const ENGINES = ['native', 'wasm', 'ts'];
+const ENGINES: ReadonlySet<string> = new Set(BACKENDS);
 
 const KIND_COLOUR: Record<SubjectKind, string> = { engine: '#2563eb', peer: '#d97706', floor: '#6b7280' };
 
@@ -91,17 +92,11 @@ function fmtRatio(r: number): string {
   return `${sig(r)}×`;
 }
 
+/** Bytes as the library formats them; `trim` drops trailing zeros, for axis ticks. */
 function fmtBytes(bytes: number, trim = false): string {
   if (!Number.isFinite(bytes)) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const s = i === 0 && Number.isInteger(v) ? String(v) : sig(v);
-  return `${trim ? trimZeros(s) : s} ${units[i]}`;
+  const text = formatBytes(bytes);
+  return trim ? text.replace(/\.(\d*?)0+(?= )/, (_, digits: string) => (digits ? `.${digits}` : '')) : text;
 }
 
 /** An integer with thousands separators: "1,000,000". */
@@ -420,7 +415,7 @@ function td(html: string, cls = ''): string {
 }
 
 function kindOf(subject: string, kinds: Map<string, SubjectKind>): SubjectKind {
-  return kinds.get(subject) ?? (ENGINES.includes(subject) ? 'engine' : subject.startsWith('floor:') ? 'floor' : 'peer');
+  return kinds.get(subject) ?? (ENGINES.has(subject) ? 'engine' : subject.startsWith('floor:') ? 'floor' : 'peer');
 }
 
 function swatch(kind: SubjectKind): string {
@@ -457,9 +452,9 @@ function environmentSection(summary: Summary): string {
 function engineSubjects(summary: Summary): string[] {
   const extra = new Set<string>();
   for (const b of summary.benchmarks) {
-    for (const c of b.cells) if (c.kind === 'engine' && !ENGINES.includes(c.subject)) extra.add(c.subject);
+    for (const c of b.cells) if (c.kind === 'engine' && !ENGINES.has(c.subject)) extra.add(c.subject);
   }
-  return [...ENGINES, ...extra];
+  return [...BACKENDS, ...extra];
 }
 
 function changeLine(c: NonNullable<Cell['change']>): string {

@@ -1,24 +1,24 @@
-// `caro-cache bench` (and `npm run bench`): two groups of the same four
-// benchmarks, each subject in its own process, all on one CPU. `cache`: every
-// engine beside the floors and the npm peers, every subject of a benchmark at
-// every size sampled in turn (processes.ts). `models`: the on-disk store
-// beside the JSON manifests it replaces. Then, per group, criterion's
-// statistics and files, a summary, an HTML report, the baseline comparison
-// and the gates.
+// `caro-cache-bench` (`npm run bench` in a clone, `caro-cache bench` where
+// both packages are installed): two groups of the same four benchmarks, each
+// subject in its own process, all on one CPU. `cache`: every engine beside
+// the floors and the npm peers, every subject of a benchmark at every size
+// sampled in turn (processes.ts). `models`: the on-disk store beside the JSON
+// manifests it replaces. Then, per group, criterion's statistics and files, a
+// summary, an HTML report, the baseline comparison and the gates.
 
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { availableBackends, type BackendName } from '../src/index.js';
-import { packageRoot } from '../src/native-core.js';
+import { availableBackends, BACKENDS, type BackendName } from 'caro-cache';
+import { wasmModuleBytes } from 'caro-cache/internal';
 import { analyse, regressions, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { renderReport } from './report.js';
 import { compare } from './stats.js';
-import { ENGINE_NAMES, PEERS } from './subjects.js';
+import { PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
 import type { SamplerOptions } from './sampler.js';
 import type { Job, WorkerResult } from './worker.js';
@@ -26,7 +26,7 @@ import { MODEL_BENCHMARKS, MODEL_SAMPLER, MODEL_SAMPLER_QUICK, MODEL_SUBJECTS, t
 import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
 
-const USAGE = `Usage: caro-cache bench [filter] [options]   (in a clone: npm run bench -- ...)
+const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: npm run bench -- ...)
 
   filter                       run only benchmarks whose id contains this text
   --group cache|models         only this group: the in-memory engines beside the floors and
@@ -70,8 +70,8 @@ function parse(args: string[]) {
     },
   });
   if (positionals.length > 1) throw new RangeError(`one filter at most, got ${positionals.join(' ')}`);
-  if (values.backend !== undefined && !ENGINE_NAMES.includes(values.backend as never)) {
-    throw new RangeError(`--backend must be one of ${ENGINE_NAMES.join(', ')}, got ${values.backend}`);
+  if (values.backend !== undefined && !BACKENDS.includes(values.backend as never)) {
+    throw new RangeError(`--backend must be one of ${BACKENDS.join(', ')}, got ${values.backend}`);
   }
   if (values.group !== undefined && !GROUPS.includes(values.group as never)) {
     throw new RangeError(`--group must be one of ${GROUPS.join(', ')}, got ${values.group}`);
@@ -88,7 +88,7 @@ function parse(args: string[]) {
     filter: positionals[0] ?? '',
     groups: values.group === undefined ? [...GROUPS] : [values.group],
     backend: values.backend as BackendName | undefined,
-    engines: values.backend === undefined ? [...ENGINE_NAMES] : [values.backend],
+    engines: values.backend === undefined ? [...BACKENDS] : [values.backend],
     quick: values.quick,
     compareWith: values.baseline ?? values['save-baseline'] ?? 'base',
     saveAs: values.baseline === undefined ? values['save-baseline'] ?? 'base' : undefined,
@@ -234,7 +234,7 @@ function environment(quick: boolean, where: Placement): Summary['environment'] {
   const engines: Record<string, string> = {};
   for (const { name, available, reason } of availableBackends()) engines[name] = available ? 'loaded' : `unavailable: ${reason}`;
   try {
-    engines.wasm += `, lru.wasm ${statSync(join(packageRoot, 'dist', 'lru.wasm')).size} bytes`;
+    engines.wasm += `, lru.wasm ${wasmModuleBytes()} bytes`;
   } catch {
     /* reported as unavailable above */
   }

@@ -1,9 +1,9 @@
 // What the benchmarks run on: the three engines through the public API, and
 // the npm LRU caches people would otherwise use, behind one small interface.
-// Peers are devDependencies, imported only in the worker that measures them.
+// Peers are this package's dependencies, loaded only in the worker that measures them.
 
 import { createRequire } from 'node:module';
-import { createCache, type BackendName } from '../src/index.js';
+import { createCache, type BackendName } from 'caro-cache';
 
 /** The operations the four benchmarks need. */
 export interface Store {
@@ -29,8 +29,6 @@ export interface Subject {
   byteLimit: boolean;
   create(limits: Limits): Store;
 }
-
-export const ENGINE_NAMES: readonly BackendName[] = ['native', 'wasm', 'ts'];
 
 export function engineSubject(backend: BackendName): Subject {
   return {

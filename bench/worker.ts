@@ -5,12 +5,12 @@
 // the last with the whole result; a memory job prints its figure and exits.
 
 import { createInterface } from 'node:readline';
-import { loadAddon } from '../src/native-core.js';
 import { FLOOR_BATCH, floorRoutine } from './floors.js';
 import { Sampling, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
 import { BENCHMARKS, MiB, modelId, type Workload } from './workloads.js';
-import type { BackendName } from '../src/index.js';
+import type { BackendName } from 'caro-cache';
+import { nativeMemoryBytes } from 'caro-cache/internal';
 
 export type Job =
   | { type: 'cell'; subject: string; kind: 'engine' | 'peer' | 'floor'; benchmark: string; entries: number; sampler: SamplerOptions }
@@ -31,7 +31,7 @@ const emit = (result: WorkerResult): void => {
 function heldBytes(subject: Subject): { heap: number; external: number } {
   (globalThis as { gc?: () => void }).gc!();
   const { heapUsed, external } = process.memoryUsage();
-  return { heap: heapUsed, external: external + (subject.name === 'native' ? loadAddon().memoryBytes() : 0) };
+  return { heap: heapUsed, external: external + (subject.name === 'native' ? nativeMemoryBytes() : 0) };
 }
 
 function measureMemory(subject: Subject, entries: number): WorkerResult {

@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Summary } from '../bench/summary.js';
 
-const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
-const bin = join(root, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin['caro-cache']);
+const require = createRequire(import.meta.url);
 
-function caroCache(...args: string[]) {
-  const { status, stdout, stderr } = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  return { status, stdout, stderr };
+/** The path of a package's command, as its package.json names it. */
+function binOf(name: string): string {
+  const manifest = require.resolve(`${name}/package.json`);
+  return join(manifest, '..', (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> }).bin[name]);
 }
+
+const runBin = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+const caroCache = (...args: string[]) => runBin(binOf('caro-cache'), args);
+const harness = (...args: string[]) => runBin(binOf('caro-cache-bench'), args);
 
 describe('the caro-cache command line', () => {
   test('--help lists the commands; no command is a usage error', () => {
@@ -23,22 +27,52 @@ describe('the caro-cache command line', () => {
     assert.equal(caroCache().status, 2);
   });
 
-  test('an unknown command or a bad option is one line on stderr and a non-zero exit', () => {
-    for (const args of [['frob'], ['bench', '--backend', 'gpu'], ['bench', '--group', 'disk'], ['bench', 'no-such-benchmark']]) {
-      const { status, stderr } = caroCache(...args);
+  test('an unknown command is one line on stderr and a non-zero exit', () => {
+    const { status, stderr } = caroCache('frob');
+    assert.equal(status, 1);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, /^caro-cache: /);
+  });
+
+  test('bench runs the harness package where it is installed, with the same arguments', () => {
+    const { status, stdout } = caroCache('bench', '--help');
+    assert.equal(status, 0);
+    assert.match(stdout, /^Usage: caro-cache-bench /);
+  });
+
+  test('bench without the harness installed says how to get it', () => {
+    // The library alone, where no caro-cache-bench can be resolved.
+    const alone = mkdtempSync(join(tmpdir(), 'caro-alone-'));
+    try {
+      const root = join(require.resolve('caro-cache/package.json'), '..');
+      cpSync(join(root, 'package.json'), join(alone, 'package.json'));
+      cpSync(join(root, 'dist'), join(alone, 'dist'), { recursive: true });
+      const { status, stderr } = runBin(join(alone, 'dist', 'src', 'cli', 'main.js'), ['bench', '--quick']);
+      assert.equal(status, 2);
+      assert.match(stderr, /npx caro-cache-bench --quick/);
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the caro-cache-bench command line', () => {
+  test('a bad option or filter is one line on stderr and a non-zero exit', () => {
+    for (const args of [['--backend', 'gpu'], ['--group', 'disk'], ['no-such-benchmark']]) {
+      const { status, stderr } = harness(...args);
       assert.equal(status, 1, args.join(' '));
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
-      assert.match(stderr, /^caro-cache: /);
+      assert.match(stderr, /^caro-cache-bench: /);
     }
   });
 
-  describe('bench', () => {
+  describe('runs', () => {
     const out = mkdtempSync(join(tmpdir(), 'caro-bench-'));
     after(() => rmSync(out, { recursive: true, force: true }));
     const cache = join(out, 'cache');
 
     test('writes criterion files, the summary and the report, with floors and peers beside the engine', () => {
-      const run = caroCache('bench', 'get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
+      const run = harness('get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
       assert.equal(run.status, 0, run.stderr);
       const summary = JSON.parse(readFileSync(join(cache, 'summary.json'), 'utf8')) as Summary;
       const [hit] = summary.benchmarks;
@@ -63,7 +97,7 @@ describe('the caro-cache command line', () => {
     });
 
     test('a second run compares against the first', () => {
-      const run = caroCache('bench', 'get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
+      const run = harness('get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
       assert.equal(run.status, 0, run.stderr);
       const summary = JSON.parse(readFileSync(join(cache, 'summary.json'), 'utf8')) as Summary;
       assert.equal(summary.baseline, 'base');
@@ -73,7 +107,7 @@ describe('the caro-cache command line', () => {
     });
 
     test('the models group measures the store beside the JSON manifests, in its own directory', () => {
-      const run = caroCache('bench', 'remove_model', '--group', 'models', '--backend', 'ts', '--quick', '--out', out);
+      const run = harness('remove_model', '--group', 'models', '--backend', 'ts', '--quick', '--out', out);
       assert.equal(run.status, 0, run.stderr);
       const summary = JSON.parse(readFileSync(join(out, 'models', 'summary.json'), 'utf8')) as Summary;
       assert.deepEqual(summary.benchmarks.map((b) => b.id), ['remove_model']);
@@ -88,7 +122,7 @@ describe('the caro-cache command line', () => {
     });
 
     test('a named baseline that does not exist is refused before measuring', () => {
-      const { status, stderr } = caroCache('bench', '--baseline', 'nope', '--out', out);
+      const { status, stderr } = harness('--baseline', 'nope', '--out', out);
       assert.equal(status, 1);
       assert.match(stderr, /baseline "nope" does not exist/);
     });

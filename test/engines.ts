@@ -1,7 +1,7 @@
-import type { BackendName } from 'caro-cache';
+import { BACKENDS, type BackendName } from 'caro-cache';
 
 /**
  * Every engine, each tested in full. An engine that cannot load fails its
  * tests (createCache throws) rather than being skipped.
  */
-export const ENGINES: readonly BackendName[] = ['native', 'wasm', 'ts'];
+export const ENGINES: readonly BackendName[] = BACKENDS;

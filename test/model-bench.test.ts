@@ -1,4 +1,3 @@
-/// <reference path="../src/webassembly.d.ts" />
 // The models benchmark group runs on every subject with a tiny sampler and
 // returns results in the worker's `sample` shape, checked by its own checks.
 

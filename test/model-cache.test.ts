@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DEFAULT_MAX_BYTES, defaultDir, ModelCache, type CachedModel } from 'caro-cache';
 import { ENGINES } from './engines.js';
-import { encodeRecord } from '../src/journal.js';
+import { encodeRecord } from '../src/store/journal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-models-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { DownloadError, ModelCache } from 'caro-cache';
-import { download, type PartialDownload } from '../src/download.js';
+import { download, type PartialDownload } from '../src/store/download.js';
 import { serveLoopback } from './loopback.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-fetch-'));

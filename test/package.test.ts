@@ -77,15 +77,26 @@ test('the package ships what it needs and nothing else', () => {
     'dist/lru.wasm',
     'dist/src/index.js',
     'dist/src/index.d.ts',
-    'dist/src/cli.js',
-    'dist/bench/run.js',
-    'dist/bench/worker.js',
+    'dist/src/internal.js',
+    'dist/src/cli/main.js',
+    'dist/src/engines/native.js',
+    'dist/src/store/model-cache.js',
     'prebuilds/linux-x64/caro-cache.glibc.node',
     'prebuilds/linux-arm64/caro-cache.glibc.node',
   ]) {
     assert.ok(files.includes(needed), `${needed} is missing from the package`);
   }
-  const allowed = /^(LICENSE|README\.md|package\.json|binding\.gyp|scripts\/source-hash\.mjs|native\/[^/]+\.(cc|h)|dist\/(lru\.wasm|(src|bench)\/[^/]+\.(js|d\.ts))|prebuilds\/[^/]+\/[^/]+\.node)$/;
-  assert.deepEqual(files.filter((f) => !allowed.test(f)), []);
+  const allowed = /^(LICENSE|README\.md|package\.json|binding\.gyp|scripts\/source-hash\.mjs|native\/[^/]+\.(cc|h)|dist\/(lru\.wasm|src\/([a-z]+\/)?[^/]+\.(js|d\.ts))|prebuilds\/[^/]+\/[^/]+\.node)$/;
+  assert.deepEqual(files.filter((f) => !allowed.test(f)), [], 'the harness is its own package (bench/)');
+});
+
+test('the harness package ships its compiled harness and nothing else', () => {
+  const { stdout } = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(root, 'bench') });
+  const [pack] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+  const files = pack.files.map((f) => f.path).sort();
+  for (const needed of ['package.json', 'dist/cli.js', 'dist/run.js', 'dist/worker.js', 'dist/models.js']) {
+    assert.ok(files.includes(needed), `${needed} is missing from caro-cache-bench`);
+  }
+  assert.deepEqual(files.filter((f) => !/^(package\.json|dist\/[^/]+\.js)$/.test(f)), []);
   assert.ok(!files.some((f) => f.includes('selftest')), 'the clock self-test needs devDependencies and stays out');
 });

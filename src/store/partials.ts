@@ -16,7 +16,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PartialDownload } from './download.js';
-import { removeFile } from './model-files.js';
+import { removeFile } from './files.js';
 
 export const PARTIAL_NAME = /^(\d+)-([0-9a-f]{32})\.(download|json)$/;
 

@@ -1,10 +1,10 @@
 // The model store's commands of the caro-cache command line: ls, add, fetch,
-// rm, path, verify, stats and gc. cli.ts dispatches to them.
+// rm, path, verify, stats and gc. main.ts dispatches to them.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ModelCache, type CachedModel } from './model-cache.js';
-import { formatBytes, parseSize } from './sizes.js';
-import type { BackendName } from './types.js';
+import { ModelCache, type CachedModel } from '../store/model-cache.js';
+import { formatBytes, parseSize } from '../store/sizes.js';
+import type { BackendName } from '../cache/types.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { CoreFactory, LruCore } from './core.js';
-import { OP_BATCH, VICTIM_BATCH } from './core.js';
+import { checkBatches, OP_BATCH, VICTIM_BATCH, type Engine, type EngineFactory } from './contract.js';
 import { OpBuffer } from './op-buffer.js';
 
 export interface LruExports {
   memory: WebAssembly.Memory;
+  victimBatch(): number;
+  opBatch(): number;
   init(maxEntries: number, maxBytes: number): void;
   victimsPointer(): number;
   opsPointer(): number;
@@ -22,9 +23,12 @@ export interface LruExports {
   noop(slot: number): void;
 }
 
+/** The compiled module, beside the JavaScript in dist/. */
+export const WASM_MODULE = new URL('../../lru.wasm', import.meta.url);
+
 /** Compiles the engine synchronously: the module is about 1 KB and needs no imports. */
 export function compileWasm(): WebAssembly.Module {
-  return new WebAssembly.Module(readFileSync(new URL('../lru.wasm', import.meta.url)));
+  return new WebAssembly.Module(readFileSync(WASM_MODULE));
 }
 
 export function instantiateWasm(module: WebAssembly.Module): LruExports {
@@ -32,12 +36,14 @@ export function instantiateWasm(module: WebAssembly.Module): LruExports {
 }
 
 /** A factory that gives each cache its own instance, so each has its own linear memory. */
-export function loadWasm(): CoreFactory {
+export function loadWasm(): EngineFactory {
   const module = compileWasm();
+  const probe = instantiateWasm(module);
+  checkBatches('WebAssembly module', probe.victimBatch?.(), probe.opBatch?.());
   return (maxEntries, maxBytes) => {
     const lru = instantiateWasm(module);
     lru.init(maxEntries, maxBytes);
-    return new WasmCore(lru);
+    return new WasmEngine(lru);
   };
 }
 
@@ -50,7 +56,7 @@ const viewOps = (lru: LruExports): Int32Array => new Int32Array(lru.memory.buffe
  * The adapter over one instance, with hits and removals buffered in linear
  * memory (op-buffer.ts) so that neither crosses the boundary.
  */
-class WasmCore extends OpBuffer implements LruCore {
+class WasmEngine extends OpBuffer implements Engine {
   readonly #lru: LruExports;
   // Only insert grows linear memory, which detaches the views of the old
   // buffer (their length becomes 0): re-viewing only then avoids reading
@@ -115,7 +121,7 @@ class WasmCore extends OpBuffer implements LruCore {
     this.#lru.clear();
   }
 
-  // Linear memory cannot be freed explicitly; emptying the core and dropping
+  // Linear memory cannot be freed explicitly; emptying the engine and dropping
   // the last reference to the instance lets the garbage collector take it.
   close(): void {
     this.clear();

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { CoreFactory, LruCore } from './core.js';
-import { OP_BATCH, VICTIM_BATCH } from './core.js';
+import { checkBatches, OP_BATCH, VICTIM_BATCH, type Engine, type EngineFactory } from './contract.js';
 import { OpBuffer } from './op-buffer.js';
 
 /** A cache in the addon: an opaque External every function takes first. */
@@ -30,7 +29,7 @@ export interface NativeAddon {
 }
 
 /** The package root, where node-gyp-build looks in `prebuilds/` and `build/`. */
-export const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+const packageRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** Loads the Node-API addon (a prebuilt binary or a local build); throws when none fits. */
 export function loadAddon(): NativeAddon {
@@ -39,14 +38,10 @@ export function loadAddon(): NativeAddon {
   return load(packageRoot);
 }
 
-export function loadNative(): CoreFactory {
+export function loadNative(): EngineFactory {
   const addon = loadAddon();
-  if (addon.victimBatch !== VICTIM_BATCH || addon.opBatch !== OP_BATCH) {
-    throw new Error(
-      `the addon batches ${addon.victimBatch} victims and ${addon.opBatch} operations, expected ${VICTIM_BATCH} and ${OP_BATCH}; rebuild it`,
-    );
-  }
-  return (maxEntries, maxBytes) => new NativeCore(addon, maxEntries, maxBytes);
+  checkBatches('addon', addon.victimBatch, addon.opBatch);
+  return (maxEntries, maxBytes) => new NativeEngine(addon, maxEntries, maxBytes);
 }
 
 /**
@@ -54,7 +49,7 @@ export function loadNative(): CoreFactory {
  * cache's handle, with hits and removals buffered (op-buffer.ts) since a
  * Node-API call costs more than either.
  */
-class NativeCore extends OpBuffer implements LruCore {
+class NativeEngine extends OpBuffer implements Engine {
   readonly #addon: NativeAddon;
   readonly #handle: Handle;
   // The addon writes victims straight into this buffer, so evict() returns only a count.

@@ -1,4 +1,4 @@
-import { VICTIM_BATCH, type CoreFactory, type LruCore } from './core.js';
+import { VICTIM_BATCH, type Engine, type EngineFactory } from './contract.js';
 
 const NONE = -1;
 
@@ -8,7 +8,7 @@ const NONE = -1;
  * two links sit side by side (prev at 2 * slot, next at 2 * slot + 1), so
  * relinking it touches one cache line, not two: it tells at 10^6 entries.
  */
-class TsCore implements LruCore {
+class TsEngine implements Engine {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #links = new Int32Array(128);
@@ -148,4 +148,4 @@ class TsCore implements LruCore {
   }
 }
 
-export const createTsCore: CoreFactory = (maxEntries, maxBytes) => new TsCore(maxEntries, maxBytes);
+export const createTsEngine: EngineFactory = (maxEntries, maxBytes) => new TsEngine(maxEntries, maxBytes);

@@ -1,8 +1,9 @@
-import { resolveBackend } from './backends.js';
-import { VICTIM_BATCH, type LruCore } from './core.js';
-import type { BackendName, Cache, CacheOptions, CacheStats } from './types.js';
+import { VICTIM_BATCH, type Engine } from '../engines/contract.js';
+import { BACKENDS, resolveEngine, type BackendName } from '../engines/load.js';
+import { checkOptions, checkSize, describe } from './check.js';
+import type { Cache, CacheOptions, CacheStats } from './types.js';
 
-const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'ts'];
+const BACKEND_CHOICES: readonly string[] = ['auto', ...BACKENDS];
 /** How deep onEvict may re-enter set() on the same cache. */
 const MAX_DEPTH = 64;
 
@@ -17,7 +18,7 @@ class LruCache<V> implements Cache<V> {
   readonly #backend: BackendName;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
-  #core: LruCore | null;
+  #engine: Engine | null;
   readonly #slots = new Map<string, number>();
   readonly #keys: (string | undefined)[] = [];
   readonly #values: (V | undefined)[] = [];
@@ -35,13 +36,13 @@ class LruCache<V> implements Cache<V> {
 
   constructor(
     backend: BackendName,
-    core: LruCore,
+    engine: Engine,
     maxEntries: number,
     maxBytes: number,
     onEvict: ((key: string, value: V, bytes: number) => void) | undefined,
   ) {
     this.#backend = backend;
-    this.#core = core;
+    this.#engine = engine;
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
     this.#onEvict = onEvict;
@@ -69,14 +70,14 @@ class LruCache<V> implements Cache<V> {
   }
 
   get(key: string): V | undefined {
-    const core = this.#open();
+    const engine = this.#open();
     checkKey(key);
     const slot = this.#slots.get(key);
     if (slot === undefined) {
       this.#misses++;
       return undefined;
     }
-    core.touch(slot);
+    engine.touch(slot);
     this.#hits++;
     return this.#values[slot];
   }
@@ -95,10 +96,10 @@ class LruCache<V> implements Cache<V> {
   }
 
   set(key: string, value: V, size = 0): this {
-    const core = this.#open();
+    const engine = this.#open();
     if (this.#depth >= MAX_DEPTH) throw new RangeError(`onEvict re-entered set() more than ${MAX_DEPTH} levels deep`);
     checkKey(key);
-    const bytes = toSize(size, 'bytes');
+    const bytes = checkSize(size, 'bytes');
     if (bytes > this.#maxBytes) {
       throw new RangeError(`bytes (${bytes}) exceeds the cache's maxBytes (${this.#maxBytes})`);
     }
@@ -106,30 +107,30 @@ class LruCache<V> implements Cache<V> {
     // With a finite maxBytes evictions keep the total below it; without one,
     // refuse a total that a double could no longer hold exactly.
     if (this.#maxBytes === Infinity && bytes > 0) {
-      const rest = core.bytes() - (slot === undefined ? 0 : core.sizeOf(slot));
+      const rest = engine.bytes() - (slot === undefined ? 0 : engine.sizeOf(slot));
       if (rest > Number.MAX_SAFE_INTEGER - bytes) {
         throw new RangeError(`bytes (${bytes}) would take the cache's total past Number.MAX_SAFE_INTEGER`);
       }
     }
     if (slot === undefined) {
-      slot = core.insert(bytes);
+      slot = engine.insert(bytes);
       this.#slots.set(key, slot);
       this.#keys[slot] = key;
     } else {
-      core.update(slot, bytes);
+      engine.update(slot, bytes);
     }
     this.#values[slot] = value;
     this.#sets++;
-    this.#evict(core);
+    this.#evict(engine);
     return this;
   }
 
   delete(key: string): boolean {
-    const core = this.#open();
+    const engine = this.#open();
     checkKey(key);
     const slot = this.#slots.get(key);
     if (slot === undefined) return false;
-    core.remove(slot);
+    engine.remove(slot);
     this.#forget(key, slot);
     this.#deletes++;
     return true;
@@ -173,17 +174,17 @@ class LruCache<V> implements Cache<V> {
   }
 
   close(): void {
-    if (this.#core === null) return;
-    this.#core.close();
-    this.#core = null;
+    if (this.#engine === null) return;
+    this.#engine.close();
+    this.#engine = null;
     this.#slots.clear();
     this.#keys.length = 0;
     this.#values.length = 0;
   }
 
-  #open(): LruCore {
-    if (this.#core === null) throw new Error('caro-cache: the cache is closed');
-    return this.#core;
+  #open(): Engine {
+    if (this.#engine === null) throw new Error('caro-cache: the cache is closed');
+    return this.#engine;
   }
 
   #forget(key: string, slot: number): void {
@@ -194,13 +195,13 @@ class LruCache<V> implements Cache<V> {
 
   // Applies the engine's evictions, then reports them: onEvict runs only once
   // the cache is consistent, so it may read or even change the cache.
-  #evict(core: LruCore): void {
-    let count = core.evict();
+  #evict(engine: Engine): void {
+    let count = engine.evict();
     if (count === 0) return;
     // Allocated only for onEvict: most caches have none.
     let evicted: [string, V, number][] | undefined;
     for (;;) {
-      const victims = core.victims();
+      const victims = engine.victims();
       for (let i = 0; i < count; i++) {
         const slot = victims[2 * i];
         const bytes = victims[2 * i + 1];
@@ -211,7 +212,7 @@ class LruCache<V> implements Cache<V> {
         this.#evictedBytes += bytes;
       }
       if (count < VICTIM_BATCH) break;
-      count = core.evict();
+      count = engine.evict();
     }
     if (evicted !== undefined) this.#report(evicted);
   }
@@ -241,28 +242,9 @@ function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${describe(key)}`);
 }
 
-/**
- * A size: a non-negative safe integer. Returned with -0 made 0, which one
- * engine would otherwise hand back to onEvict as -0 and the others as 0.
- */
-function toSize(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative integer no larger than 2^53-1, got ${value}`);
-  }
-  return value + 0;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
-  return typeof value;
-}
-
 function checkLimit(value: unknown, name: string, smallest: number): number {
   if (value === undefined || value === Infinity) return Infinity;
-  const limit = toSize(value, name);
+  const limit = checkSize(value, name);
   if (limit < smallest) throw new RangeError(`${name} must be at least ${smallest} or Infinity, got ${limit}`);
   return limit;
 }
@@ -279,17 +261,14 @@ function checkBackend(option: unknown): BackendName | 'auto' {
 }
 
 /** Creates a cache on the engine asked for, or the fastest one that loads here. */
-export function createCache<V>(options: CacheOptions<V> = {}): Cache<V> {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
+export function createCache<V>(options?: CacheOptions<V>): Cache<V> {
   // Each option is read once: a getter cannot answer one thing to the check and another to the cache.
-  const { maxEntries: entries, maxBytes: bytes, backend, onEvict } = options;
+  const { maxEntries: entries, maxBytes: bytes, backend, onEvict } = checkOptions(options) as CacheOptions<V>;
   const maxEntries = checkLimit(entries, 'maxEntries', 1);
   const maxBytes = checkLimit(bytes, 'maxBytes', 0);
   if (onEvict !== undefined && typeof onEvict !== 'function') {
     throw new TypeError(`onEvict must be a function, got ${describe(onEvict)}`);
   }
-  const { name, factory } = resolveBackend(checkBackend(backend));
+  const { name, factory } = resolveEngine(checkBackend(backend));
   return new LruCache<V>(name, factory(maxEntries, maxBytes), maxEntries, maxBytes, onEvict);
 }

@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { removeFile, type Hashed } from './model-files.js';
+import { removeFile, type Hashed } from './files.js';
 
 export interface DownloadOptions {
   /** Called after every chunk written: bytes so far and, when the server said, the total. */

@@ -20,15 +20,16 @@ import { renameSync } from 'node:fs';
 import { link, lstat, readdir, realpath, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { createCache } from './cache.js';
+import { createCache } from '../cache/cache.js';
+import { checkOptions, describe } from '../cache/check.js';
+import type { BackendName, Cache } from '../cache/types.js';
 import { download } from './download.js';
+import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './files.js';
+import { checkId, checkPath, checkSha256, fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
 import { isJournalTemp, Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
 import { acquireLock, processAlive } from './lock.js';
-import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './model-files.js';
-import { checkId, checkOptions, checkPath, checkSha256, describe, fileNameFor, isModelFileName, MAX_ID_LENGTH } from './model-ids.js';
 import { claimPartial, PARTIAL_NAME, partialKey, recordPartial, worthKeeping } from './partials.js';
 import { parseSize } from './sizes.js';
-import type { BackendName, Cache } from './types.js';
 
 export interface CachedModel {
   id: string;
@@ -124,12 +125,6 @@ function iso(ms: number): string {
     isoMs = ms;
   }
   return isoText;
-}
-
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-function validId(id: unknown): id is string {
-  return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH && !id.includes('\0');
 }
 
 /** An add, with the ids it evicted: one checksummed line, so a torn write loses both or neither. */
@@ -693,15 +688,15 @@ export class ModelCache {
       switch (record.t) {
         case 'add': {
           const { id, file, bytes, sha256, addedAt, at } = record;
-          if (!validId(id) || !isModelFileName(file) || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) break;
+          if (!isId(id) || !isModelFileName(file) || !isSha256(sha256)) break;
           if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string') break;
           const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || Date.now();
-          if (Array.isArray(record.evicted)) for (const victim of record.evicted) if (validId(victim)) mention(victim, { kind: 'rm' });
+          if (Array.isArray(record.evicted)) for (const victim of record.evicted) if (isId(victim)) mention(victim, { kind: 'rm' });
           mention(id, { kind: 'add', entry: { id, file, path: join(this.#models, file), bytes, sha256, addedAt, accessed, touched: 0 } });
           break;
         }
         case 'rm':
-          if (validId(record.id)) mention(record.id, { kind: 'rm' });
+          if (isId(record.id)) mention(record.id, { kind: 'rm' });
           break;
         case 'clear':
           mentions.clear();
@@ -715,7 +710,7 @@ export class ModelCache {
           if (!Array.isArray(ids) || !Array.isArray(at)) break;
           ids.forEach((id: unknown, i) => {
             const time: unknown = at[i];
-            if (!validId(id) || typeof time !== 'number' || !Number.isFinite(time)) return;
+            if (!isId(id) || typeof time !== 'number' || !Number.isFinite(time)) return;
             const earlier = mentions.get(id);
             if (earlier?.kind === 'add') {
               earlier.entry.accessed = time;

@@ -1,23 +1,27 @@
-import type { CoreFactory } from './core.js';
-import { loadNative } from './native-core.js';
-import { createTsCore } from './ts-core.js';
-import { loadWasm } from './wasm-core.js';
-import type { BackendName } from './types.js';
+// Which engines load in this process. Each loads on first use, once: a
+// process that only wants the TypeScript engine never touches the addon or
+// compiles the WebAssembly module.
 
-/** The order in which `'auto'` tries the engines. */
-export const BACKENDS: readonly BackendName[] = ['native', 'wasm', 'ts'];
+import type { EngineFactory } from './contract.js';
+import { loadNative } from './native.js';
+import { createTsEngine } from './ts.js';
+import { loadWasm } from './wasm.js';
 
-const loaders: Record<BackendName, () => CoreFactory> = {
+/** Every engine, in the order in which `'auto'` tries them. */
+export const BACKENDS = ['native', 'wasm', 'ts'] as const;
+
+/** An engine's name, as the `backend` option spells it. */
+export type BackendName = (typeof BACKENDS)[number];
+
+const loaders: Record<BackendName, () => EngineFactory> = {
   native: loadNative,
   wasm: loadWasm,
-  ts: () => createTsCore,
+  ts: () => createTsEngine,
 };
 
-type Loaded = { factory: CoreFactory } | { reason: string };
+type Loaded = { factory: EngineFactory } | { reason: string };
 const loaded = new Map<BackendName, Loaded>();
 
-// Engines load on first use, once: a process that only wants the TypeScript
-// engine never touches the addon or compiles the module.
 function load(name: BackendName): Loaded {
   let result = loaded.get(name);
   if (result === undefined) {
@@ -32,7 +36,7 @@ function load(name: BackendName): Loaded {
 }
 
 /** The factory for an engine asked for by name; throws, naming the engine and why, when it cannot load. */
-export function resolveBackend(requested: BackendName | 'auto'): { name: BackendName; factory: CoreFactory } {
+export function resolveEngine(requested: BackendName | 'auto'): { name: BackendName; factory: EngineFactory } {
   if (requested !== 'auto') {
     const result = load(requested);
     if ('reason' in result) throw new Error(`caro-cache: the ${requested} engine cannot load here: ${result.reason}`);

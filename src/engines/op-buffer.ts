@@ -1,4 +1,4 @@
-import { OP_BATCH } from './core.js';
+import { OP_BATCH } from './contract.js';
 
 /**
  * The hit and delete paths of the engines across a boundary (native and

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir, fsyncFd } from './model-files.js';
+import { fsyncDir, fsyncFd } from './files.js';
 
 /**
  * The format this version writes. Readers refuse newer journals, since

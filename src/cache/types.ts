@@ -1,5 +1,6 @@
-/** The engines that can serve a cache. */
-export type BackendName = 'native' | 'wasm' | 'ts';
+import type { BackendName } from '../engines/load.js';
+
+export type { BackendName };
 
 export interface CacheOptions<V> {
   /** Most entries kept: a positive integer or Infinity (the default). */

@@ -11,11 +11,23 @@ export const VICTIM_BATCH = 256;
 export const OP_BATCH = 256;
 
 /**
+ * Throws unless an engine built in another language batches as this side
+ * does: a mismatch would read victims or operations past the buffers' ends.
+ */
+export function checkBatches(engine: string, victimBatch: unknown, opBatch: unknown): void {
+  if (victimBatch !== VICTIM_BATCH || opBatch !== OP_BATCH) {
+    throw new Error(
+      `the ${engine} batches ${String(victimBatch)} victims and ${String(opBatch)} operations, expected ${VICTIM_BATCH} and ${OP_BATCH}; rebuild it`,
+    );
+  }
+}
+
+/**
  * A set calls insert() or update() and then evict() until it returns less
  * than a full batch, with no other call in between; an engine may therefore
  * evict within insert() or update() already, as long as evict() reports it.
  */
-export interface LruCore {
+export interface Engine {
   /** Links a new most-recent slot of `bytes` and returns it; its evictions are reported by `evict()`. */
   insert(bytes: number): number;
   /** Gives `slot` a new size and makes it most recent. */
@@ -29,7 +41,7 @@ export interface LruCore {
    * exceeded, at most VICTIM_BATCH of them; returns how many.
    */
   evict(): number;
-  /** The last evict()'s victims as [slot, bytes] pairs; valid until the next call into the core. */
+  /** The last evict()'s victims as [slot, bytes] pairs; valid until the next call into the engine. */
   victims(): Float64Array;
   /** The size of a live slot. */
   sizeOf(slot: number): number;
@@ -41,4 +53,5 @@ export interface LruCore {
   close(): void;
 }
 
-export type CoreFactory = (maxEntries: number, maxBytes: number) => LruCore;
+/** Makes one cache's engine. */
+export type EngineFactory = (maxEntries: number, maxBytes: number) => Engine;

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// The caro-cache command line: the model store's commands (model-cli.ts) and
-// the benchmark harness.
+// The caro-cache command line: the model store's commands (store-commands.ts)
+// and a launcher for the benchmark harness, which is its own package (harness.ts).
 
-import { GLOBAL_OPTIONS, isStoreCommand, runStoreCommand, storeUsage } from './model-cli.js';
+import { launchBench } from './harness.js';
+import { GLOBAL_OPTIONS, isStoreCommand, runStoreCommand, storeUsage } from './store-commands.js';
 
 const USAGE = `Usage: caro-cache [--dir DIR] [--max-bytes SIZE] <command> [options]
 
 Commands:
 ${storeUsage()}
-  bench     the cache benchmarks on every engine installed here (caro-cache bench --help)
+  bench     the benchmarks: runs caro-cache-bench where it is installed (npx caro-cache-bench --help)
 
 Options:
   --help    this text; caro-cache <command> --help for a command's`;
@@ -36,8 +37,7 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  // The harness loads only for bench, so the store's commands start faster.
-  if (command === 'bench') return (await import('../bench/run.js')).runBench(rest);
+  if (command === 'bench') return launchBench(rest);
   if (isStoreCommand(command)) return runStoreCommand(command, rest);
   throw new RangeError(`unknown command "${command}" (caro-cache --help lists them)`);
 }
