@@ -268,7 +268,6 @@ function makeOnEvict(running: () => Running, reactions: Reaction[]): OnEvict {
       case 'throw':
         throw new HostileError(`onEvict refuses ${key}`);
       case 'throwValue':
-        // eslint-disable-next-line @typescript-eslint/only-throw-error
         throw `onEvict throws a string for ${key}`;
       case 'observe':
         s.log.push({ observed: [...observe(s), attempt(() => cache.has(key))] });

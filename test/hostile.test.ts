@@ -68,7 +68,6 @@ for (const backend of ENGINES) {
         const cache = open<number>({
           maxEntries: 1,
           onEvict: () => {
-            // eslint-disable-next-line @typescript-eslint/only-throw-error
             throw thrown;
           },
         });

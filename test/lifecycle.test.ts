@@ -207,6 +207,7 @@ async function valuesChild(backend: BackendName): Promise<Record<string, boolean
     let value: object | null = { way };
     refs[way] = new WeakRef(value);
     cache.set('a', value);
+    // eslint-disable-next-line no-useless-assignment -- the test must hold no reference of its own
     value = null;
     drop(cache);
     evicted.length = 0; // the test's own log let go as well
@@ -215,6 +216,7 @@ async function valuesChild(backend: BackendName): Promise<Record<string, boolean
     let other: object | null = { way };
     control[way] = new WeakRef(other);
     kept.set('a', other);
+    // eslint-disable-next-line no-useless-assignment -- as above
     other = null;
     caches.push(cache, kept);
   }

@@ -306,7 +306,7 @@ export class ModelCache {
         info = await stat(from);
         real = await realpath(from);
       } catch (error) {
-        throw new Error(`source ${source} cannot be read: ${(error as Error).message}`);
+        throw new Error(`source ${source} cannot be read: ${(error as Error).message}`, { cause: error });
       }
       // Moving the journal or a model's file would lose what the store holds.
       if (move && isInside(await realpath(this.#dir), real)) {
@@ -346,7 +346,7 @@ export class ModelCache {
           try {
             await unlink(from);
           } catch (error) {
-            if (code(error) !== 'ENOENT') throw new Error(`added ${JSON.stringify(id)}, but could not remove the source ${source}: ${(error as Error).message}`);
+            if (code(error) !== 'ENOENT') throw new Error(`added ${JSON.stringify(id)}, but could not remove the source ${source}: ${(error as Error).message}`, { cause: error });
           }
         }
         return model;
