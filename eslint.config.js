@@ -25,9 +25,11 @@ function layerOf(file) {
 const layers = {
   meta: {
     type: 'problem',
-    docs: { description: 'imports in src/ run one way: cli, then store, then cache, then engines; none reaches the harness' },
+    docs: {
+      description: 'imports in src/ run one way: cli, then store, then cache, then engines; none reaches the harness',
+    },
     messages: {
-      upward: "src/{{from}}/ may not import from src/{{to}}/: imports run {{order}}, never back up",
+      upward: 'src/{{from}}/ may not import from src/{{to}}/: imports run {{order}}, never back up',
       harness: 'src/ may not import the benchmark harness ({{source}}): the library ships without it',
     },
     schema: [],
@@ -39,16 +41,29 @@ const layers = {
       const source = node.source?.value;
       if (typeof source !== 'string') return;
       const target = source.startsWith('.') ? resolve(dirname(context.filename), source) : undefined;
-      if (source === 'caro-cache-bench' || source.startsWith('caro-cache-bench/') || (target !== undefined && !relative(HARNESS, target).startsWith('..'))) {
+      if (
+        source === 'caro-cache-bench' ||
+        source.startsWith('caro-cache-bench/') ||
+        (target !== undefined && !relative(HARNESS, target).startsWith('..'))
+      ) {
         context.report({ node: node.source, messageId: 'harness', data: { source } });
         return;
       }
       const to = target === undefined ? undefined : layerOf(target);
       if (from >= 0 && to !== undefined && to < from) {
-        context.report({ node: node.source, messageId: 'upward', data: { from: LAYERS[from], to: to < 0 ? 'index' : LAYERS[to], order: LAYERS.join(' > ') } });
+        context.report({
+          node: node.source,
+          messageId: 'upward',
+          data: { from: LAYERS[from], to: to < 0 ? 'index' : LAYERS[to], order: LAYERS.join(' > ') },
+        });
       }
     };
-    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+    return {
+      ImportDeclaration: check,
+      ExportNamedDeclaration: check,
+      ExportAllDeclaration: check,
+      ImportExpression: check,
+    };
   },
 };
 

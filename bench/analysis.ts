@@ -40,10 +40,19 @@ export function analyse(raw: RawSample, resamples: number): { cell: Cell; estima
       subject: raw.subject,
       kind: raw.kind,
       entries: raw.entries,
-      perUnit: { point: mean.point_estimate, lower: mean.confidence_interval.lower_bound, upper: mean.confidence_interval.upper_bound },
+      perUnit: {
+        point: mean.point_estimate,
+        lower: mean.confidence_interval.lower_bound,
+        upper: mean.confidence_interval.upper_bound,
+      },
       samples,
       estimates: est,
-      outliers: { lowSevere: counts.lowSevere, lowMild: counts.lowMild, highMild: counts.highMild, highSevere: counts.highSevere },
+      outliers: {
+        lowSevere: counts.lowSevere,
+        lowMild: counts.lowMild,
+        highMild: counts.highMild,
+        highSevere: counts.highSevere,
+      },
     },
   };
 }
@@ -52,10 +61,18 @@ export function analyse(raw: RawSample, resamples: number): { cell: Cell; estima
  * Fills in floor and peer ratios and target verdicts on one benchmark's
  * engine cells; `floors` names the floor cells whose sum is each engine's floor.
  */
-export function relate(cells: Cell[], target: Target, exactPeers: Set<string>, floors: Record<string, string[]> = {}): void {
+export function relate(
+  cells: Cell[],
+  target: Target,
+  exactPeers: Set<string>,
+  floors: Record<string, string[]> = {},
+): void {
   const byName = new Map(cells.map((c) => [c.subject, c]));
   const peers = cells.filter((c) => c.kind === 'peer' && exactPeers.has(c.subject));
-  const best = peers.reduce<Cell | undefined>((a, c) => (a === undefined || c.perUnit.point < a.perUnit.point ? c : a), undefined);
+  const best = peers.reduce<Cell | undefined>(
+    (a, c) => (a === undefined || c.perUnit.point < a.perUnit.point ? c : a),
+    undefined,
+  );
   for (const cell of cells) {
     if (cell.kind !== 'engine') continue;
     const ns = cell.perUnit.point;
@@ -65,7 +82,8 @@ export function relate(cells: Cell[], target: Target, exactPeers: Set<string>, f
       const floorNs = parts.reduce((sum, p) => sum + p!.perUnit.point, 0);
       cell.floor = { subject: floors[cell.subject].join(' + '), ns: floorNs, ratio: ns / floorNs };
     }
-    if (best !== undefined) cell.bestPeer = { subject: best.subject, ns: best.perUnit.point, ratio: ns / best.perUnit.point };
+    if (best !== undefined)
+      cell.bestPeer = { subject: best.subject, ns: best.perUnit.point, ratio: ns / best.perUnit.point };
   }
 }
 

@@ -14,7 +14,13 @@ export interface SampleFile {
 }
 
 /** A benchmark cell's directory name: subject, and the entry count where it is not the default. */
-export function cellDir(root: string, benchmark: string, subject: string, entries: number, defaultEntries: number): string {
+export function cellDir(
+  root: string,
+  benchmark: string,
+  subject: string,
+  entries: number,
+  defaultEntries: number,
+): string {
   const name = subject.replace(/[^A-Za-z0-9._-]+/g, '_');
   return join(root, benchmark, entries === defaultEntries ? name : `${name}-${entries}`);
 }

@@ -22,7 +22,9 @@ export const ENGINE_FLOORS: Record<string, Record<string, string[]>> = {
 
 /** Each floor and the benchmark it sits beside. */
 export const FLOOR_BENCHMARK: Record<string, string> = Object.fromEntries(
-  Object.entries(ENGINE_FLOORS).flatMap(([benchmark, floors]) => Object.values(floors).flatMap((names) => names.map((name) => [name, benchmark]))),
+  Object.entries(ENGINE_FLOORS).flatMap(([benchmark, floors]) =>
+    Object.values(floors).flatMap((names) => names.map((name) => [name, benchmark])),
+  ),
 );
 
 /** The floors whose cost depends on how many entries there are, measured at each point of a scale series. */

@@ -20,7 +20,19 @@
 // prints a table.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  createReadStream,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,7 +154,12 @@ interface BenchStore {
   close(): Promise<void>;
 }
 
-async function openStore(subject: ModelSubject, dir: string, maxBytes: number, backend: BackendName | 'auto' | undefined): Promise<BenchStore> {
+async function openStore(
+  subject: ModelSubject,
+  dir: string,
+  maxBytes: number,
+  backend: BackendName | 'auto' | undefined,
+): Promise<BenchStore> {
   if (subject === 'store') {
     const store = await ModelCache.open({ dir, maxBytes, backend });
     return {
@@ -208,7 +225,8 @@ class ManifestStore implements BenchStore {
     if (previous !== undefined) this.#drop(id, previous);
     while (this.#bytes + bytes > this.#maxBytes) {
       let oldest: [string, ManifestModel] | undefined;
-      for (const entry of this.#models) if (oldest === undefined || entry[1].sequence < oldest[1].sequence) oldest = entry;
+      for (const entry of this.#models)
+        if (oldest === undefined || entry[1].sequence < oldest[1].sequence) oldest = entry;
       this.#drop(...oldest!);
     }
     const time = new Date().toISOString();
@@ -299,7 +317,13 @@ async function fill(store: BenchStore, ids: string[], files: Map<string, string>
   check(store.count === ids.length, `the fixture holds ${store.count} of ${ids.length} models`);
 }
 
-async function measure(benchmark: ModelBenchmark, subject: ModelSubject, root: string, job: ModelJob, sampler: SamplerOptions): Promise<ModelSample> {
+async function measure(
+  benchmark: ModelBenchmark,
+  subject: ModelSubject,
+  root: string,
+  job: ModelJob,
+  sampler: SamplerOptions,
+): Promise<ModelSample> {
   const dir = join(root, `${subject}-${benchmark.id}`);
   const scratch = join(root, `${subject}-${benchmark.id}-sources`);
   const entries = benchmark.id === 'lru_eviction_full' ? benchmark.entries : (job.entries ?? benchmark.entries);
@@ -416,7 +440,8 @@ async function measure(benchmark: ModelBenchmark, subject: ModelSubject, root: s
       sampler,
     );
     check(store.count === entries - 4, `after the add the store holds ${store.count}, not ${entries - 4}`);
-    for (let i = 0; i < 5; i++) check(store.get(evictedBy(rounds - 1, i)) === undefined, 'the five oldest were evicted');
+    for (let i = 0; i < 5; i++)
+      check(store.get(evictedBy(rounds - 1, i)) === undefined, 'the five oldest were evicted');
     return result(5, m);
   } finally {
     await store.close();
@@ -428,7 +453,8 @@ async function measure(benchmark: ModelBenchmark, subject: ModelSubject, root: s
  * its own directory, removed afterwards. Resolves to one result per benchmark.
  */
 export async function measureModels(job: ModelJob): Promise<ModelSample[]> {
-  if (!MODEL_SUBJECTS.includes(job.subject)) throw new RangeError(`subject must be one of ${MODEL_SUBJECTS.join(', ')}, got ${job.subject}`);
+  if (!MODEL_SUBJECTS.includes(job.subject))
+    throw new RangeError(`subject must be one of ${MODEL_SUBJECTS.join(', ')}, got ${job.subject}`);
   const wanted = job.benchmarks ?? MODEL_BENCHMARKS.map((b) => b.id);
   const benchmarks = MODEL_BENCHMARKS.filter((b) => wanted.includes(b.id));
   if (benchmarks.length !== wanted.length) throw new RangeError(`unknown benchmark in ${wanted.join(', ')}`);
@@ -462,7 +488,8 @@ function formatNs(ns: number): string {
 
 async function main(args: string[]): Promise<void> {
   if (args.length === 1 && args[0].startsWith('{')) {
-    for (const result of await measureModels(JSON.parse(args[0]) as ModelJob)) process.stdout.write(`${JSON.stringify(result)}\n`);
+    for (const result of await measureModels(JSON.parse(args[0]) as ModelJob))
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   const quick = args.includes('--quick');
@@ -473,7 +500,12 @@ async function main(args: string[]): Promise<void> {
   const rows = new Map<string, Map<string, number>>();
   for (const subject of MODEL_SUBJECTS) {
     process.stderr.write(`${subject}...\n`);
-    for (const result of await measureModels({ subject, dir, entries, sampler: quick ? MODEL_SAMPLER_QUICK : MODEL_SAMPLER })) {
+    for (const result of await measureModels({
+      subject,
+      dir,
+      entries,
+      sampler: quick ? MODEL_SAMPLER_QUICK : MODEL_SAMPLER,
+    })) {
       const row = rows.get(result.benchmark) ?? new Map<string, number>();
       row.set(subject, perUnit(result));
       rows.set(result.benchmark, row);

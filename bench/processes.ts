@@ -58,7 +58,12 @@ class BenchProcess {
   /** Why no more lines will come, once the process has closed. */
   #ended: Error | undefined;
 
-  constructor(script: string, job: unknown, readonly name: string, cpu: number | undefined) {
+  constructor(
+    script: string,
+    job: unknown,
+    readonly name: string,
+    cpu: number | undefined,
+  ) {
     // --expose-gc for the memory figures, which are taken after a full collection.
     const command = [process.execPath, '--expose-gc', script, JSON.stringify(job)];
     if (cpu !== undefined) command.unshift('taskset', '--cpu-list', String(cpu));
@@ -119,7 +124,11 @@ export async function runProcess<T>(script: string, job: unknown, name: string, 
  * jobs' order: its whole measurement, or whatever else it said instead of
  * being ready (a skip).
  */
-export async function interleave<T>(script: string, jobs: { name: string; job: unknown }[], cpu: number | undefined): Promise<T[]> {
+export async function interleave<T>(
+  script: string,
+  jobs: { name: string; job: unknown }[],
+  cpu: number | undefined,
+): Promise<T[]> {
   const started: { child: BenchProcess; samples: number; result?: T }[] = [];
   try {
     for (const { name, job } of jobs) {

@@ -16,7 +16,18 @@ const ENGINES: ReadonlySet<string> = new Set(BACKENDS);
 const KIND_COLOUR: Record<SubjectKind, string> = { engine: '#2563eb', peer: '#d97706', floor: '#6b7280' };
 
 /** Line colours for the scale charts, one per subject. */
-const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563', '#65a30d', '#92400e'];
+const PALETTE = [
+  '#2563eb',
+  '#dc2626',
+  '#059669',
+  '#d97706',
+  '#7c3aed',
+  '#0891b2',
+  '#db2777',
+  '#4b5563',
+  '#65a30d',
+  '#92400e',
+];
 
 // ---------------------------------------------------------------------------
 // Text and number formatting
@@ -114,7 +125,10 @@ function fmtEntries(n: number): string {
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 // ---------------------------------------------------------------------------
@@ -181,7 +195,7 @@ interface Axis {
 function niceStep(span: number, count: number): number {
   const raw = span / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  return ([1, 2, 5].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
+  return [1, 2, 5].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
 }
 
 /** A linear axis; with `nice` the domain widens to whole steps, otherwise the ticks fall inside it. */
@@ -249,7 +263,10 @@ function yAxisSvg(axis: Axis, y0: number, y1: number, left: number, right: numbe
   let s = '';
   for (const t of axis.ticks) {
     const y = project(axis, t, y0, y1);
-    s += line(left, y, right, y, GRID) + line(left - 4, y, left, y, AXIS) + text(left - 7, y + 4, fmt(t), 'text-anchor="end"');
+    s +=
+      line(left, y, right, y, GRID) +
+      line(left - 4, y, left, y, AXIS) +
+      text(left - 7, y + 4, fmt(t), 'text-anchor="end"');
   }
   s += line(left, y0, left, y1, AXIS);
   const mid = (y0 + y1) / 2;
@@ -330,7 +347,8 @@ function densityPlot(cell: Cell, unit: string): string {
   const B = 36;
   const title = `Density of ${cell.subject} times per ${unit}`;
   const samples = cell.samples.filter(Number.isFinite);
-  if (samples.length < 2) return svgDoc(W, H, title, text(W / 2, H / 2, 'too few samples to plot', 'text-anchor="middle"'));
+  if (samples.length < 2)
+    return svgDoc(W, H, title, text(W / 2, H / 2, 'too few samples to plot', 'text-anchor="middle"'));
   const colour = KIND_COLOUR[cell.kind] ?? KIND_COLOUR.peer;
   const d = kde(samples, 100);
   const axis = linearAxis(d.xs[0]!, d.xs[d.xs.length - 1]!, 3, false);
@@ -383,7 +401,11 @@ function logXLineChart(title: string, series: LineSeries[], xLabel: string, yLab
   body += yAxisSvg(yAxis, H - B, T, L, W - R, nsTicks(yAxis), yLog ? `${yLabel} (log scale)` : yLabel);
   series.forEach((s, i) => {
     const pts = [...s.points].sort((a, b) => a.x - b.x);
-    body += polyline(pts.map((p) => `${px(sx(p.x))},${px(sy(p.y.point))}`), s.colour, 2);
+    body += polyline(
+      pts.map((p) => `${px(sx(p.x))},${px(sy(p.y.point))}`),
+      s.colour,
+      2,
+    );
     for (const p of pts) {
       body += whiskerV(sx(p.x), sy(p.y.lower), sy(p.y.upper), s.colour);
       body += `<circle cx="${px(sx(p.x))}" cy="${px(sy(p.y.point))}" r="3.5" fill="${s.colour}"/>`;
@@ -423,7 +445,8 @@ function swatch(kind: SubjectKind): string {
 }
 
 function targetText(t: Target): string {
-  const range = t.lowNs !== undefined ? `${fmtNs(t.lowNs, true)}–${fmtNs(t.highNs, true)}` : `≤ ${fmtNs(t.highNs, true)}`;
+  const range =
+    t.lowNs !== undefined ? `${fmtNs(t.lowNs, true)}–${fmtNs(t.highNs, true)}` : `≤ ${fmtNs(t.highNs, true)}`;
   return `${range} per ${t.unit}`;
 }
 
@@ -442,7 +465,10 @@ function environmentSection(summary: Summary): string {
     ['Platform', `${esc(env.platform)}/${esc(env.arch)}`],
     ['Processes', esc(env.placement)],
     ['Quick run', env.quick ? '<span class="badge missed">yes</span> reduced sampling: figures are indicative' : 'no'],
-    ...Object.entries(env.engines).map(([name, info]): [string, string] => [`Engine ${esc(name)}`, `<code>${esc(info)}</code>`]),
+    ...Object.entries(env.engines).map(([name, info]): [string, string] => [
+      `Engine ${esc(name)}`,
+      `<code>${esc(info)}</code>`,
+    ]),
   ];
   if (summary.baseline !== undefined) rows.push(['Baseline', esc(summary.baseline)]);
   const trs = rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('\n');
@@ -556,7 +582,11 @@ function benchmarkSection(bench: BenchmarkSummary, anchor: string): string {
 function benchmarksSection(summary: Summary, anchors: string[]): string {
   const legend = (['engine', 'peer', 'floor'] as const).map((k) => `${swatch(k)}${k}`).join(' &nbsp; ');
   const body = summary.benchmarks.map((b, i) => benchmarkSection(b, anchors[i]!)).join('\n');
-  return section('benchmarks', 'Benchmarks', `<p class="legend">${legend}</p>\n${body || '<p>No benchmarks in this summary.</p>'}`);
+  return section(
+    'benchmarks',
+    'Benchmarks',
+    `<p class="legend">${legend}</p>\n${body || '<p>No benchmarks in this summary.</p>'}`,
+  );
 }
 
 function changeSection(summary: Summary): string {
@@ -582,7 +612,11 @@ function changeSection(summary: Summary): string {
       `significance level ${esc(String(first.significance))}.`
     : '';
   const body = rows.length
-    ? table(['Benchmark', 'Subject', 'Mean change [95% CI]', 'Median change', 'p-value', 'Verdict', 'Baseline'], rows, 'changes')
+    ? table(
+        ['Benchmark', 'Subject', 'Mean change [95% CI]', 'Median change', 'p-value', 'Verdict', 'Baseline'],
+        rows,
+        'changes',
+      )
     : '<p>No cell has a change against the baseline.</p>';
   const intro = `<p>Against baseline <strong>${esc(summary.baseline ?? '')}</strong>; positive is slower.${rule}</p>`;
   return section('changes', 'Change since baseline', `${intro}\n${body}`);
@@ -591,7 +625,8 @@ function changeSection(summary: Summary): string {
 function scaleSection(summary: Summary, kinds: Map<string, SubjectKind>): string {
   if (summary.scale.length === 0) return section('scale', 'Scaling', '<p>No scale series in this summary.</p>');
   const colours = new Map<string, string>();
-  for (const s of summary.scale) if (!colours.has(s.subject)) colours.set(s.subject, PALETTE[colours.size % PALETTE.length]!);
+  for (const s of summary.scale)
+    if (!colours.has(s.subject)) colours.set(s.subject, PALETTE[colours.size % PALETTE.length]!);
   const benchmarks = [...new Set(summary.scale.map((s) => s.benchmark))];
   const charts = benchmarks.map((id) => {
     const series = summary.scale.filter((s) => s.benchmark === id);
@@ -628,14 +663,20 @@ function memorySection(summary: Summary, kinds: Map<string, SubjectKind>): strin
   if (summary.memory.length === 0) return section('memory', 'Memory', '<p>No memory figures in this summary.</p>');
   const figures = [...summary.memory].sort((a, b) => a.bytesPerEntry - b.bytesPerEntry);
   const manyEntries = new Set(figures.map((m) => m.entries)).size > 1;
-  const label = (subject: string, entries: number): string => (manyEntries ? `${subject} @ ${fmtEntries(entries)}` : subject);
+  const label = (subject: string, entries: number): string =>
+    manyEntries ? `${subject} @ ${fmtEntries(entries)}` : subject;
   const bars: Bar[] = figures.map((m) => ({
     label: label(m.subject, m.entries),
     colour: KIND_COLOUR[kindOf(m.subject, kinds)],
     value: m.bytesPerEntry,
     text: fmtBytes(m.bytesPerEntry),
   }));
-  const chart = barChart('Memory: bytes per cache entry of each subject, smallest first', bars, 'bytes per entry', bytesTicks);
+  const chart = barChart(
+    'Memory: bytes per cache entry of each subject, smallest first',
+    bars,
+    'bytes per entry',
+    bytesTicks,
+  );
   const rows = figures.map((m) => [
     td(`${swatch(kindOf(m.subject, kinds))}${esc(m.subject)}`),
     td(esc(fmtInt(m.entries)), 'num r'),
@@ -650,7 +691,11 @@ function memorySection(summary: Summary, kinds: Map<string, SubjectKind>): strin
 
 function skippedSection(summary: Summary): string {
   const body = summary.skipped.length
-    ? table(['Subject', 'Reason'], summary.skipped.map((s) => [td(esc(s.subject)), td(esc(s.reason))]), 'skipped')
+    ? table(
+        ['Subject', 'Reason'],
+        summary.skipped.map((s) => [td(esc(s.subject)), td(esc(s.reason))]),
+        'skipped',
+      )
     : '<p>Every subject ran.</p>';
   return section('skipped', 'Skipped subjects', body);
 }

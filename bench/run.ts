@@ -22,7 +22,14 @@ import { PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
 import type { SamplerOptions } from './sampler.js';
 import type { Job, WorkerResult } from './worker.js';
-import { MODEL_BENCHMARKS, MODEL_SAMPLER, MODEL_SAMPLER_QUICK, MODEL_SUBJECTS, type ModelJob, type ModelSample } from './models.js';
+import {
+  MODEL_BENCHMARKS,
+  MODEL_SAMPLER,
+  MODEL_SAMPLER_QUICK,
+  MODEL_SUBJECTS,
+  type ModelJob,
+  type ModelSample,
+} from './models.js';
 import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
 
@@ -44,7 +51,12 @@ const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: npm run
   --out DIR                    output root, one directory per group (default: target/criterion)
   --help                       this text`;
 
-const DEFAULT_ENTRIES: Record<string, number> = { get_model_hit: 100, add_model: 100, remove_model: 100, lru_eviction_full: 50 };
+const DEFAULT_ENTRIES: Record<string, number> = {
+  get_model_hit: 100,
+  add_model: 100,
+  remove_model: 100,
+  lru_eviction_full: 50,
+};
 const SCALE = [100, 10_000, 1_000_000];
 // Filling caches of a million entries dominates a quick run, so it stops at 10^4.
 const QUICK_SCALE = [100, 10_000];
@@ -77,9 +89,11 @@ function parse(args: string[]) {
     throw new RangeError(`--group must be one of ${GROUPS.join(', ')}, got ${values.group}`);
   }
   const failOn = values['fail-on-regression'] === undefined ? undefined : Number(values['fail-on-regression']);
-  if (failOn !== undefined && !(failOn >= 0)) throw new RangeError('--fail-on-regression needs a non-negative percentage');
+  if (failOn !== undefined && !(failOn >= 0))
+    throw new RangeError('--fail-on-regression needs a non-negative percentage');
   const cpu = values.cpu === undefined ? undefined : Number(values.cpu);
-  if (cpu !== undefined && !(Number.isSafeInteger(cpu) && cpu >= 0)) throw new RangeError(`--cpu needs a CPU number, got ${values.cpu}`);
+  if (cpu !== undefined && !(Number.isSafeInteger(cpu) && cpu >= 0))
+    throw new RangeError(`--cpu needs a CPU number, got ${values.cpu}`);
   if (values.baseline !== undefined && values['save-baseline'] !== undefined) {
     throw new RangeError('--baseline and --save-baseline cannot be combined');
   }
@@ -91,7 +105,7 @@ function parse(args: string[]) {
     engines: values.backend === undefined ? [...BACKENDS] : [values.backend],
     quick: values.quick,
     compareWith: values.baseline ?? values['save-baseline'] ?? 'base',
-    saveAs: values.baseline === undefined ? values['save-baseline'] ?? 'base' : undefined,
+    saveAs: values.baseline === undefined ? (values['save-baseline'] ?? 'base') : undefined,
     mustExist: values.baseline !== undefined,
     failOn,
     checkTargets: values['check-targets'],
@@ -141,7 +155,12 @@ interface Measuring {
  * turn, so that ratios within the cell and growth along the series are both
  * taken side by side.
  */
-function benchmarkStep(benchmark: string, measured: Measuring[], sampler: SamplerOptions, cpu: number | undefined): Step {
+function benchmarkStep(
+  benchmark: string,
+  measured: Measuring[],
+  sampler: SamplerOptions,
+  cpu: number | undefined,
+): Step {
   return {
     label: `${benchmark} (${measured.length} processes in turn)`,
     async run() {
@@ -161,16 +180,25 @@ function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | unde
     label: `memory of ${subject} at ${MEMORY_ENTRIES} entries`,
     async run() {
       const job: Job = { type: 'memory', subject, kind, entries: MEMORY_ENTRIES };
-      return (await runProcess<WorkerResult>(workerPath, job, subject, cpu)).map((result) => ({ subject, kind, result }));
+      return (await runProcess<WorkerResult>(workerPath, job, subject, cpu)).map((result) => ({
+        subject,
+        kind,
+        result,
+      }));
     },
   };
 }
 
 /** The in-memory caches: engines, npm peers and floors. */
 function cacheGroup(options: Options, cpu: number | undefined): Group | undefined {
-  const benchmarks = BENCHMARKS.filter((b) => b.id.includes(options.filter)).map((b) => ({ ...b, entries: DEFAULT_ENTRIES[b.id] }));
+  const benchmarks = BENCHMARKS.filter((b) => b.id.includes(options.filter)).map((b) => ({
+    ...b,
+    entries: DEFAULT_ENTRIES[b.id],
+  }));
   if (benchmarks.length === 0) return undefined;
-  const sampler = options.quick ? { warmUpMs: 100, measureMs: 250, samples: 20 } : { warmUpMs: 500, measureMs: 1500, samples: 50 };
+  const sampler = options.quick
+    ? { warmUpMs: 100, measureMs: 250, samples: 20 }
+    : { warmUpMs: 500, measureMs: 1500, samples: 50 };
   const scale = options.quick ? QUICK_SCALE : SCALE;
   const skipped: Summary['skipped'] = [];
   const peers = PEERS.filter((peer) => {
@@ -188,10 +216,18 @@ function cacheGroup(options: Options, cpu: number | undefined): Group | undefine
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
     const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
-    const measured = [...engines, ...subjects(peers, 'peer'), ...subjects(floors, 'floor')].map(at(DEFAULT_ENTRIES[id]));
+    const measured = [...engines, ...subjects(peers, 'peer'), ...subjects(floors, 'floor')].map(
+      at(DEFAULT_ENTRIES[id]),
+    );
     if (SCALED.includes(id)) {
       // The scale series: the engines and the floors that depend on size, without the peers.
-      const scaled = [...engines, ...subjects(floors.filter((floor) => SCALED_FLOORS.includes(floor)), 'floor')];
+      const scaled = [
+        ...engines,
+        ...subjects(
+          floors.filter((floor) => SCALED_FLOORS.includes(floor)),
+          'floor',
+        ),
+      ];
       for (const entries of scale) if (entries !== DEFAULT_ENTRIES[id]) measured.push(...scaled.map(at(entries)));
     }
     steps.push(benchmarkStep(id, measured, sampler, cpu));
@@ -218,11 +254,21 @@ function modelsGroup(options: Options, cpu: number | undefined): Group | undefin
     return {
       label: subject,
       async run() {
-        return (await runProcess<ModelSample>(modelsPath, job, subject, cpu)).map((result) => ({ subject, kind, result }));
+        return (await runProcess<ModelSample>(modelsPath, job, subject, cpu)).map((result) => ({
+          subject,
+          kind,
+          result,
+        }));
       },
     };
   });
-  return { name: 'models', benchmarks, exactPeers: new Set(MODEL_SUBJECTS.filter((s) => s !== 'store')), steps, skipped: [] };
+  return {
+    name: 'models',
+    benchmarks,
+    exactPeers: new Set(MODEL_SUBJECTS.filter((s) => s !== 'store')),
+    steps,
+    skipped: [],
+  };
 }
 
 function progress(text: string): void {
@@ -232,7 +278,8 @@ function progress(text: string): void {
 
 function environment(quick: boolean, where: Placement): Summary['environment'] {
   const engines: Record<string, string> = {};
-  for (const { name, available, reason } of availableBackends()) engines[name] = available ? 'loaded' : `unavailable: ${reason}`;
+  for (const { name, available, reason } of availableBackends())
+    engines[name] = available ? 'loaded' : `unavailable: ${reason}`;
   try {
     engines.wasm += `, lru.wasm ${wasmModuleBytes()} bytes`;
   } catch {
@@ -262,8 +309,16 @@ async function measure(group: Group, counter: { done: number; total: number }) {
     progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label}`);
     for (const { subject, kind, result } of await step.run()) {
       if (result.type === 'sample') raws.push({ subject, kind, ...result });
-      else if (result.type === 'skip') skips.set(result.benchmark, [...(skips.get(result.benchmark) ?? []), { subject, reason: result.reason }]);
-      else if (result.type === 'memory') memory.push({ subject, entries: result.entries, bytesPerEntry: result.bytesPerEntry, heapBytes: result.heapBytes, externalBytes: result.externalBytes });
+      else if (result.type === 'skip')
+        skips.set(result.benchmark, [...(skips.get(result.benchmark) ?? []), { subject, reason: result.reason }]);
+      else if (result.type === 'memory')
+        memory.push({
+          subject,
+          entries: result.entries,
+          bytesPerEntry: result.bytesPerEntry,
+          heapBytes: result.heapBytes,
+          externalBytes: result.externalBytes,
+        });
       else throw new Error(`benchmark process ${subject} said ${result.type} out of turn`);
     }
   }
@@ -271,7 +326,13 @@ async function measure(group: Group, counter: { done: number; total: number }) {
 }
 
 /** Statistics, criterion's files, the summary and the report of one group, under `root`. */
-function summarise(group: Group, measured: Awaited<ReturnType<typeof measure>>, root: string, options: Options, env: Summary['environment']): Summary {
+function summarise(
+  group: Group,
+  measured: Awaited<ReturnType<typeof measure>>,
+  root: string,
+  options: Options,
+  env: Summary['environment'],
+): Summary {
   const resamples = options.quick ? 10_000 : 100_000;
   const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
   const cellsOf = new Map<string, Cell[]>();
@@ -289,7 +350,11 @@ function summarise(group: Group, measured: Awaited<ReturnType<typeof measure>>, 
     }
     if (options.saveAs !== undefined) saveBaseline(dir, options.saveAs);
     if (isDefault) cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
-    if ((raw.kind === 'engine' || SCALED_FLOORS.includes(raw.subject)) && SCALED.includes(raw.benchmark) && group.name === 'cache') {
+    if (
+      (raw.kind === 'engine' || SCALED_FLOORS.includes(raw.subject)) &&
+      SCALED.includes(raw.benchmark) &&
+      group.name === 'cache'
+    ) {
       const key = `${raw.benchmark}/${raw.subject}`;
       const series = scale.get(key) ?? { benchmark: raw.benchmark, subject: raw.subject, points: [] };
       series.points.push({ entries: raw.entries, perUnit: cell.perUnit });
@@ -336,11 +401,20 @@ export async function runBench(args: string[]): Promise<number> {
     return 0;
   }
   const where = placement(options.cpu);
-  const groups = [cacheGroup(options, where.cpu), modelsGroup(options, where.cpu)].filter((g): g is Group => g !== undefined && options.groups.includes(g.name));
+  const groups = [cacheGroup(options, where.cpu), modelsGroup(options, where.cpu)].filter(
+    (g): g is Group => g !== undefined && options.groups.includes(g.name),
+  );
   if (groups.length === 0) throw new RangeError(`no benchmark id contains "${options.filter}"`);
   for (const group of groups) {
     const root = join(options.out, group.name);
-    if (options.mustExist && !baselineExists(root, group.benchmarks.map((b) => b.id), options.compareWith)) {
+    if (
+      options.mustExist &&
+      !baselineExists(
+        root,
+        group.benchmarks.map((b) => b.id),
+        options.compareWith,
+      )
+    ) {
       throw new Error(`baseline "${options.compareWith}" does not exist under ${root}`);
     }
   }
@@ -350,17 +424,22 @@ export async function runBench(args: string[]): Promise<number> {
   for (const group of groups) measured.push(await measure(group, counter));
   progress('analysing\n');
   const env = environment(options.quick, where);
-  const summaries = groups.map((group, i) => summarise(group, measured[i], join(options.out, group.name), options, env));
+  const summaries = groups.map((group, i) =>
+    summarise(group, measured[i], join(options.out, group.name), options, env),
+  );
   summaries.forEach((summary, i) => print(summary, groups[i].name));
   console.log('');
-  for (const group of groups) console.log(`report (${group.name}): ${join(options.out, group.name, 'report', 'index.html')}`);
+  for (const group of groups)
+    console.log(`report (${group.name}): ${join(options.out, group.name, 'report', 'index.html')}`);
 
   let failed = false;
   const all = summaries.flatMap((summary, i) => summary.benchmarks.map((b) => ({ group: groups[i].name, b })));
   if (options.failOn !== undefined) {
     for (const { group, b } of all) {
       for (const c of regressions(b.cells, options.failOn)) {
-        console.error(`regressed: ${group}/${b.id}/${c.subject} by ${(c.change!.mean.point_estimate * 100).toFixed(1)}% (p = ${c.change!.pValue.toPrecision(2)})`);
+        console.error(
+          `regressed: ${group}/${b.id}/${c.subject} by ${(c.change!.mean.point_estimate * 100).toFixed(1)}% (p = ${c.change!.pValue.toPrecision(2)})`,
+        );
         failed = true;
       }
     }
@@ -368,7 +447,9 @@ export async function runBench(args: string[]): Promise<number> {
   if (options.checkTargets) {
     for (const { group, b } of all) {
       for (const c of b.cells.filter((c) => c.targetMet === false)) {
-        console.error(`target missed: ${group}/${b.id}/${c.subject} ${c.perUnit.point.toFixed(1)} ns > ${b.target.highNs} ns per ${b.target.unit}`);
+        console.error(
+          `target missed: ${group}/${b.id}/${c.subject} ${c.perUnit.point.toFixed(1)} ns > ${b.target.highNs} ns per ${b.target.unit}`,
+        );
         failed = true;
       }
     }
@@ -392,12 +473,15 @@ function print(summary: Summary, group: string): void {
         c.change && `${(c.change.mean.point_estimate * 100).toFixed(1)}% ${c.change.verdict}`,
         c.targetMet === false && 'TARGET MISSED',
       ].filter(Boolean);
-      console.log(`  ${c.subject.padEnd(20)} ${c.perUnit.point.toFixed(1).padStart(11)} ns ${ci.padEnd(24)} ${extra.join(', ')}`);
+      console.log(
+        `  ${c.subject.padEnd(20)} ${c.perUnit.point.toFixed(1).padStart(11)} ns ${ci.padEnd(24)} ${extra.join(', ')}`,
+      );
     }
     for (const s of b.skipped) console.log(`  ${s.subject.padEnd(20)} skipped: ${s.reason}`);
   }
   if (summary.memory.length > 0) {
     console.log(`\nmemory at ${MEMORY_ENTRIES} entries:`);
-    for (const m of summary.memory) console.log(`  ${m.subject.padEnd(16)} ${m.bytesPerEntry.toFixed(0)} bytes per entry`);
+    for (const m of summary.memory)
+      console.log(`  ${m.subject.padEnd(16)} ${m.bytesPerEntry.toFixed(0)} bytes per entry`);
   }
 }

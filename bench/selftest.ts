@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const harnessNs = middle(harness);
   const mitataNs = middle(mitata);
   const off = Math.abs(harnessNs / mitataNs - 1);
-  console.log(`Map.get per lookup (median of 5 rounds): harness ${harnessNs.toFixed(2)} ns, mitata ${mitataNs.toFixed(2)} ns; benchmark.js ${benchmarkJsNs.toFixed(2)} ns`);
+  console.log(
+    `Map.get per lookup (median of 5 rounds): harness ${harnessNs.toFixed(2)} ns, mitata ${mitataNs.toFixed(2)} ns; benchmark.js ${benchmarkJsNs.toFixed(2)} ns`,
+  );
   console.log(`harness vs mitata: ${(off * 100).toFixed(1)}% apart (limit 15%)`);
   if (off > 0.15) process.exitCode = 1;
 }

@@ -964,7 +964,11 @@ export interface Comparison {
  * here the p-value comes from Welch's analytic t distribution, which is
  * deterministic, cheap, and agrees closely for the sample sizes benchmarks use.
  */
-export function compare(baseSample: Sample | IterSample, newSample: Sample | IterSample, opts: CompareOptions = {}): Comparison {
+export function compare(
+  baseSample: Sample | IterSample,
+  newSample: Sample | IterSample,
+  opts: CompareOptions = {},
+): Comparison {
   const { resamples, confidence, seed } = resolveBootstrapOptions(opts);
   const noiseThreshold = opts.noiseThreshold ?? 0.02;
   const significance = opts.significance ?? 0.05;

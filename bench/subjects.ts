@@ -111,7 +111,9 @@ export const PEERS: { name: string; exactLru: boolean; byteLimit: boolean; load(
     exactLru: true,
     byteLimit: false,
     load() {
-      const { lru } = require('tiny-lru') as { lru(max: number): MapLike & { delete(key: string): unknown; has(key: string): boolean } };
+      const { lru } = require('tiny-lru') as {
+        lru(max: number): MapLike & { delete(key: string): unknown; has(key: string): boolean };
+      };
       return countOnly((max) => {
         const cache = lru(max);
         // tiny-lru's delete returns the cache, not whether the key was there.

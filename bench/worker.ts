@@ -13,7 +13,14 @@ import type { BackendName } from 'caro-cache';
 import { nativeMemoryBytes } from 'caro-cache/internal';
 
 export type Job =
-  | { type: 'cell'; subject: string; kind: 'engine' | 'peer' | 'floor'; benchmark: string; entries: number; sampler: SamplerOptions }
+  | {
+      type: 'cell';
+      subject: string;
+      kind: 'engine' | 'peer' | 'floor';
+      benchmark: string;
+      entries: number;
+      sampler: SamplerOptions;
+    }
   | { type: 'memory'; subject: string; kind: 'engine' | 'peer'; entries: number };
 
 export type WorkerResult =
@@ -47,7 +54,8 @@ function measureMemory(subject: Subject, entries: number): WorkerResult {
   return { type: 'memory', entries, bytesPerEntry: (heapBytes + externalBytes) / entries, heapBytes, externalBytes };
 }
 
-const subjectOf = (job: Job): Subject => (job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject));
+const subjectOf = (job: Job): Subject =>
+  job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);
 
 /** The cell's routine with its units and check, or why this subject cannot run it. */
 function workload(job: Job & { type: 'cell' }): Workload | string {
@@ -85,7 +93,14 @@ async function main(job: Job): Promise<void> {
     }
     const { iters, times, sink } = sampling.measurement();
     cell.verify(sink);
-    emit({ type: 'sample', benchmark: job.benchmark, entries: job.entries, unitsPerBatch: cell.unitsPerBatch, iters, times });
+    emit({
+      type: 'sample',
+      benchmark: job.benchmark,
+      entries: job.entries,
+      unitsPerBatch: cell.unitsPerBatch,
+      iters,
+      times,
+    });
     lines.close();
   }
 }

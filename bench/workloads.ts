@@ -60,7 +60,8 @@ function shuffled<T>(items: readonly T[]): T[] {
 function filled(subject: Subject, limits: Limits, ids: string[]): Store {
   const store = subject.create(limits);
   ids.forEach((id, i) => store.set(id, i, MiB));
-  if (store.size !== ids.length) throw new Error(`${subject.name}: the fixture holds ${store.size} of ${ids.length} models`);
+  if (store.size !== ids.length)
+    throw new Error(`${subject.name}: the fixture holds ${store.size} of ${ids.length} models`);
   return store;
 }
 
@@ -129,7 +130,10 @@ export const BENCHMARKS: Benchmark[] = [
           },
         },
         verify() {
-          check(store.size === entries || !subject.exactLru, `the cache holds ${store.size}, not ${entries}, after ${inserted} inserts`);
+          check(
+            store.size === entries || !subject.exactLru,
+            `the cache holds ${store.size}, not ${entries}, after ${inserted} inserts`,
+          );
           check(store.get(pool[(next + pool.length - 1) % pool.length]) !== undefined, 'the newest model is present');
           if (subject.exactLru) check(store.get(pool[next]) === undefined, 'the next id to insert was evicted');
         },
@@ -173,7 +177,8 @@ export const BENCHMARKS: Benchmark[] = [
   },
   {
     id: 'lru_eviction_full',
-    description: 'add a 5 MiB model to a full 50 MiB cache of 1 MiB models: it evicts exactly 5 (figures per evicted entry; per insert is 5x)',
+    description:
+      'add a 5 MiB model to a full 50 MiB cache of 1 MiB models: it evicts exactly 5 (figures per evicted entry; per insert is 5x)',
     // Target from the original work package: under 1 us per eviction.
     target: { unit: 'evicted entry', highNs: 1000, source: 'original work package: an eviction under 1 us' },
     needsByteLimit: true,
@@ -183,7 +188,9 @@ export const BENCHMARKS: Benchmark[] = [
       const models = 50;
       const bigId = 'org-big/model-5MiB-Instruct';
       const small = ids(models);
-      const stores = Array.from({ length: caches }, () => filled(subject, { entries: models, bytes: models * MiB }, small));
+      const stores = Array.from({ length: caches }, () =>
+        filled(subject, { entries: models, bytes: models * MiB }, small),
+      );
       // Batch r evicts the five oldest models, small[5r % 50] onwards.
       const evictedBy = (round: number, i: number) => small[(5 * round + i) % models];
       let rounds = 0;
@@ -208,7 +215,8 @@ export const BENCHMARKS: Benchmark[] = [
           for (const store of stores) {
             check(store.size === models - 4, `after the insert a cache holds ${store.size} models, not ${models - 4}`);
             check(store.get(bigId) !== undefined, 'the 5 MiB model is present');
-            for (let i = 0; i < 5; i++) check(store.get(evictedBy(rounds - 1, i)) === undefined, 'the five oldest were evicted');
+            for (let i = 0; i < 5; i++)
+              check(store.get(evictedBy(rounds - 1, i)) === undefined, 'the five oldest were evicted');
             check(store.get(evictedBy(rounds, 0)) !== undefined, 'the sixth oldest was kept');
           }
         },

@@ -12,7 +12,17 @@
 //   --full       also run differential.test.js on emulated cells (~80 s more each)
 //   filter...    run only cells whose name contains every filter, e.g. arm64 22.23.3
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch as hostArch } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,7 +51,9 @@ const TEST_TIMEOUT_MS = 15 * 60 * 1000; // a hung emulator should fail the cell,
 
 /** Every cell, in run order. */
 export function allCells() {
-  return ARCHES.flatMap((arch) => VERSIONS.map((version) => ({ arch, version, name: `linux-${arch} node ${version}` })));
+  return ARCHES.flatMap((arch) =>
+    VERSIONS.map((version) => ({ arch, version, name: `linux-${arch} node ${version}` })),
+  );
 }
 
 /** The cells whose name contains every filter. */
@@ -61,12 +73,20 @@ export function parseTapSummary(tap) {
 /** Plain text columns, left aligned. */
 export function formatTable(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-  return rows.map((row) => row.map((cell, i) => String(cell).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => String(cell).padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function sh(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', cwd: ROOT, ...options });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
   return result;
 }
 
@@ -82,11 +102,22 @@ function ensureNode({ arch, version }) {
     // scripts; `npm pack` only fetches and integrity-checks the tarball, so
     // nothing can reach past the registry.
     console.log(`matrix: fetching node-linux-${arch}@${version}`);
-    sh('npm', ['pack', '--silent', '--pack-destination', tmp, `node-linux-${arch}@${version}`], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });
+    sh('npm', ['pack', '--silent', '--pack-destination', tmp, `node-linux-${arch}@${version}`], {
+      cwd: tmp,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const tarball = readdirSync(tmp).find((name) => name.endsWith('.tgz'));
     const unpacked = join(tmp, 'unpacked');
     mkdirSync(unpacked);
-    sh('tar', ['-xzf', join(tmp, tarball), '-C', unpacked, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
+    sh('tar', [
+      '-xzf',
+      join(tmp, tarball),
+      '-C',
+      unpacked,
+      '--strip-components=1',
+      'package/bin/node',
+      'package/LICENSE',
+    ]);
     // Renamed into place last, so an interrupted fetch is never taken for a cached one.
     renameSync(unpacked, dir);
   } finally {
@@ -106,12 +137,16 @@ function runCell(cell, { full }) {
   delete env.CARO_CACHE_BACKEND;
   const started = performance.now();
 
-  const probe = spawnSync(nodeCommand[0], [
-    ...nodeCommand.slice(1),
-    '--input-type=module',
-    '-e',
-    "import('caro-cache').then(m => console.log(JSON.stringify(m.availableBackends())))",
-  ], { cwd: ROOT, env, encoding: 'utf8' });
+  const probe = spawnSync(
+    nodeCommand[0],
+    [
+      ...nodeCommand.slice(1),
+      '--input-type=module',
+      '-e',
+      "import('caro-cache').then(m => console.log(JSON.stringify(m.availableBackends())))",
+    ],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
   let backends = [];
   try {
     backends = JSON.parse(probe.stdout);
@@ -129,9 +164,15 @@ function runCell(cell, { full }) {
   // qemu the kernel cannot execute (see matrix/qemu-children.mjs), so emulated
   // cells run each file directly, with a preload that emulates the tests' own
   // child processes. Run either way, node:test ends with the same TAP summary.
-  const runs = emulator.length === 0
-    ? [['--test', '--test-reporter=tap', ...files]]
-    : files.map((file) => ['--import', pathToFileURL(join(ROOT, 'scripts', 'matrix', 'qemu-children.mjs')).href, '--test-reporter=tap', file]);
+  const runs =
+    emulator.length === 0
+      ? [['--test', '--test-reporter=tap', ...files]]
+      : files.map((file) => [
+          '--import',
+          pathToFileURL(join(ROOT, 'scripts', 'matrix', 'qemu-children.mjs')).href,
+          '--test-reporter=tap',
+          file,
+        ]);
 
   const logPath = join(OUT, 'logs', `linux-${cell.arch}-${cell.version}.tap`);
   mkdirSync(dirname(logPath), { recursive: true });
@@ -142,7 +183,11 @@ function runCell(cell, { full }) {
   for (const args of runs) {
     const t0 = performance.now();
     const result = spawnSync(nodeCommand[0], [...nodeCommand.slice(1), ...args], {
-      cwd: ROOT, env, encoding: 'utf8', maxBuffer: 256 * 2 ** 20, timeout: TEST_TIMEOUT_MS,
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 256 * 2 ** 20,
+      timeout: TEST_TIMEOUT_MS,
     });
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
     appendFileSync(logPath, output);
@@ -152,9 +197,15 @@ function runCell(cell, { full }) {
     runsOk &&= summary !== null && summary.fail === 0 && result.status === 0;
     pass += summary?.pass ?? 0;
     fail += summary?.fail ?? 0;
-    const what = files.filter((f) => args.includes(f)).map((f) => f.slice(TESTS.length + 1, -'.test.js'.length)).join(' ');
+    const what = files
+      .filter((f) => args.includes(f))
+      .map((f) => f.slice(TESTS.length + 1, -'.test.js'.length))
+      .join(' ');
     const status = summary ? `pass ${summary.pass} fail ${summary.fail}` : 'no TAP summary';
-    const exit = result.status === 0 ? '' : `, ${result.error?.message ?? `exit ${result.status}${result.signal ? ` (${result.signal})` : ''}`}`;
+    const exit =
+      result.status === 0
+        ? ''
+        : `, ${result.error?.message ?? `exit ${result.status}${result.signal ? ` (${result.signal})` : ''}`}`;
     console.log(`matrix: ${cell.name}: ${what}: ${status}${exit}, ${seconds(performance.now() - t0)}`);
   }
   const ok = runsOk && pass > 0 && engines.includes('native') && engines.includes('wasm');
@@ -162,7 +213,11 @@ function runCell(cell, { full }) {
 }
 
 /** The comment block at the top of this file. */
-const usage = () => readFileSync(fileURLToPath(import.meta.url), 'utf8').match(/^(?:\/\/.*\n)+/m)[0].replace(/^\/\/ ?/gm, '').trimEnd();
+const usage = () =>
+  readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .match(/^(?:\/\/.*\n)+/m)[0]
+    .replace(/^\/\/ ?/gm, '')
+    .trimEnd();
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -180,9 +235,16 @@ function main(argv) {
     console.error(`matrix: unknown option ${unknown.join(' ')}\n\n${usage()}`);
     return 2;
   }
-  const cells = selectCells(allCells(), argv.filter((a) => !a.startsWith('-')));
+  const cells = selectCells(
+    allCells(),
+    argv.filter((a) => !a.startsWith('-')),
+  );
   if (cells.length === 0) {
-    console.error(`matrix: no cell matches; cells are:\n${allCells().map((c) => `  ${c.name}`).join('\n')}`);
+    console.error(
+      `matrix: no cell matches; cells are:\n${allCells()
+        .map((c) => `  ${c.name}`)
+        .join('\n')}`,
+    );
     return 2;
   }
   const started = performance.now();
@@ -190,7 +252,8 @@ function main(argv) {
     // `npm test`'s own pre-step: build dist/ and lru.wasm, compile the tests to target/build/.
     sh('npm', ['run', 'pretest']);
   }
-  if (cells.some((cell) => cell.arch !== hostArch())) sh('bash', [join(ROOT, 'scripts', 'debian-packages.sh'), ...EMULATOR_PACKAGES]);
+  if (cells.some((cell) => cell.arch !== hostArch()))
+    sh('bash', [join(ROOT, 'scripts', 'debian-packages.sh'), ...EMULATOR_PACKAGES]);
 
   const results = cells.map((cell) => runCell(cell, { full: argv.includes('--full') }));
 
@@ -201,7 +264,9 @@ function main(argv) {
   console.log(`\n${formatTable(rows)}\n`);
   const failed = results.filter((r) => !r.ok);
   for (const r of failed) console.log(`matrix: ${r.cell.name} failed; TAP log: ${r.log}`);
-  console.log(`matrix: ${results.length - failed.length} of ${results.length} cells passed in ${seconds(performance.now() - started)}`);
+  console.log(
+    `matrix: ${results.length - failed.length} of ${results.length} cells passed in ${seconds(performance.now() - started)}`,
+  );
   return failed.length === 0 ? 0 : 1;
 }
 

@@ -10,7 +10,10 @@ import { availableBackends, createCache } from 'caro-cache';
 const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
 
 /** Runs an ES module snippet in a fresh Node process; returns its stdout or throws with its stderr. */
-function runNode(code: string, options: { cwd?: string; env?: Record<string, string>; type?: 'module' | 'commonjs' } = {}): string {
+function runNode(
+  code: string,
+  options: { cwd?: string; env?: Record<string, string>; type?: 'module' | 'commonjs' } = {},
+): string {
   const env = { ...process.env, ...options.env };
   if (!options.env || !('CARO_CACHE_BACKEND' in options.env)) delete env.CARO_CACHE_BACKEND;
   const flag = options.type === 'commonjs' ? '--input-type=commonjs' : '--input-type=module';
@@ -21,7 +24,11 @@ describe('choosing an engine', () => {
   test('every engine loads here', () => {
     assert.deepEqual(
       availableBackends().map(({ name, available, reason }) => [name, available, reason]),
-      [['native', true, undefined], ['wasm', true, undefined], ['ts', true, undefined]],
+      [
+        ['native', true, undefined],
+        ['wasm', true, undefined],
+        ['ts', true, undefined],
+      ],
     );
   });
 

@@ -26,11 +26,22 @@ function show(value: unknown): string {
 
 /** Everything observable about a cache. */
 function snapshot<V>(cache: Cache<V>, evicted: unknown[]) {
-  return { entries: [...cache.entries()], size: cache.size, bytes: cache.bytes, stats: cache.stats(), evicted: evicted.length };
+  return {
+    entries: [...cache.entries()],
+    size: cache.size,
+    bytes: cache.bytes,
+    stats: cache.stats(),
+    evicted: evicted.length,
+  };
 }
 
 /** Checks the error: its class, that it names `argument`, and that its message stays short whatever the value. */
-function expectError(call: () => unknown, kind: typeof TypeError | typeof RangeError, argument: RegExp, label: string): void {
+function expectError(
+  call: () => unknown,
+  kind: typeof TypeError | typeof RangeError,
+  argument: RegExp,
+  label: string,
+): void {
   assert.throws(call, (error: unknown) => {
     assert.ok(error instanceof kind, `${label}: expected ${kind.name}, got ${String(error)}`);
     assert.equal(error.constructor, kind, `${label}: exactly ${kind.name}`);
@@ -41,10 +52,56 @@ function expectError(call: () => unknown, kind: typeof TypeError | typeof RangeE
 }
 
 // Values of the wrong type for a string or a number argument.
-const notStrings: unknown[] = [undefined, null, 0, 1, NaN, true, 1n, Symbol('k'), {}, [], ['a'], new String('a'), () => 'a', { toString: () => 'a' }, new Proxy({}, {})];
-const notNumbers: unknown[] = ['1', '', 'x'.repeat(HUGE), null, true, false, 1n, Symbol('n'), {}, [], [1], new Number(1), () => 1, { valueOf: () => 1 }];
+const notStrings: unknown[] = [
+  undefined,
+  null,
+  0,
+  1,
+  NaN,
+  true,
+  1n,
+  Symbol('k'),
+  {},
+  [],
+  ['a'],
+  new String('a'),
+  () => 'a',
+  { toString: () => 'a' },
+  new Proxy({}, {}),
+];
+const notNumbers: unknown[] = [
+  '1',
+  '',
+  'x'.repeat(HUGE),
+  null,
+  true,
+  false,
+  1n,
+  Symbol('n'),
+  {},
+  [],
+  [1],
+  new Number(1),
+  () => 1,
+  { valueOf: () => 1 },
+];
 // Numbers that are no size: negative, fractional, not finite, 2^53 or more.
-const notSizes: unknown[] = [-1, -0.5, 0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, 1e300, Number.MIN_VALUE, Number.EPSILON, -MAX_SAFE, Number.MAX_VALUE];
+const notSizes: unknown[] = [
+  -1,
+  -0.5,
+  0.5,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e300,
+  Number.MIN_VALUE,
+  Number.EPSILON,
+  -MAX_SAFE,
+  Number.MAX_VALUE,
+];
 
 describe('createCache: bad options', () => {
   const cases: [string, () => unknown, typeof TypeError | typeof RangeError, RegExp][] = [];
@@ -54,19 +111,48 @@ describe('createCache: bad options', () => {
   for (const name of ['maxEntries', 'maxBytes'] as const) {
     for (const value of notNumbers) {
       if (value === undefined) continue;
-      cases.push([`${name} ${show(value)}`, () => createCache({ [name]: value as number }), TypeError, new RegExp(name)]);
+      cases.push([
+        `${name} ${show(value)}`,
+        () => createCache({ [name]: value as number }),
+        TypeError,
+        new RegExp(name),
+      ]);
     }
-    const outOfRange = name === 'maxEntries' ? [0, -0, ...notSizes.filter((v) => v !== Infinity)] : notSizes.filter((v) => v !== Infinity);
-    for (const value of outOfRange) cases.push([`${name} ${show(value)}`, () => createCache({ [name]: value as number }), RangeError, new RegExp(name)]);
+    const outOfRange =
+      name === 'maxEntries'
+        ? [0, -0, ...notSizes.filter((v) => v !== Infinity)]
+        : notSizes.filter((v) => v !== Infinity);
+    for (const value of outOfRange)
+      cases.push([
+        `${name} ${show(value)}`,
+        () => createCache({ [name]: value as number }),
+        RangeError,
+        new RegExp(name),
+      ]);
   }
   for (const backend of [5, null, true, {}, Symbol('b'), ['native']]) {
-    cases.push([`backend ${show(backend)}`, () => createCache({ backend: backend as BackendName }), TypeError, /options\.backend/]);
+    cases.push([
+      `backend ${show(backend)}`,
+      () => createCache({ backend: backend as BackendName }),
+      TypeError,
+      /options\.backend/,
+    ]);
   }
   for (const backend of ['gpu', '', 'NATIVE', 'native ', 'wasm\u0000', 'x'.repeat(HUGE)]) {
-    cases.push([`backend ${show(backend)}`, () => createCache({ backend: backend as BackendName }), RangeError, /options\.backend/]);
+    cases.push([
+      `backend ${show(backend)}`,
+      () => createCache({ backend: backend as BackendName }),
+      RangeError,
+      /options\.backend/,
+    ]);
   }
   for (const onEvict of ['x', 5, null, {}, true, Symbol('f'), [() => {}]]) {
-    cases.push([`onEvict ${show(onEvict)}`, () => createCache({ onEvict: onEvict as () => void }), TypeError, /onEvict/]);
+    cases.push([
+      `onEvict ${show(onEvict)}`,
+      () => createCache({ onEvict: onEvict as () => void }),
+      TypeError,
+      /onEvict/,
+    ]);
   }
   for (const [label, call, kind, argument] of cases) {
     test(`${label}: ${kind.name} naming it`, () => expectError(call, kind, argument, label));
@@ -87,7 +173,14 @@ describe('createCache: bad options', () => {
   });
 
   test('the edges that are allowed: maxEntries 1, maxBytes 0, 2^53-1 and Infinity, an empty options object, no options', () => {
-    for (const options of [{ maxEntries: 1 }, { maxBytes: 0 }, { maxEntries: MAX_SAFE, maxBytes: MAX_SAFE }, { maxEntries: Infinity, maxBytes: Infinity }, {}, undefined]) {
+    for (const options of [
+      { maxEntries: 1 },
+      { maxBytes: 0 },
+      { maxEntries: MAX_SAFE, maxBytes: MAX_SAFE },
+      { maxEntries: Infinity, maxBytes: Infinity },
+      {},
+      undefined,
+    ]) {
       const cache = createCache(options);
       assert.equal(cache.maxEntries, options?.maxEntries ?? Infinity);
       assert.equal(cache.maxBytes, options?.maxBytes ?? Infinity);
@@ -128,7 +221,12 @@ for (const backend of ENGINES) {
     const evicted: unknown[] = [];
     const make = () => {
       evicted.length = 0;
-      const cache = createCache<string>({ backend, maxEntries: 3, maxBytes: 100, onEvict: (...args) => evicted.push(args) });
+      const cache = createCache<string>({
+        backend,
+        maxEntries: 3,
+        maxBytes: 100,
+        onEvict: (...args) => evicted.push(args),
+      });
       cache.set('a', 'A', 10).set('b', 'B', 20).set('c', 'C', 30);
       return cache;
     };
@@ -145,8 +243,14 @@ for (const backend of ENGINES) {
       const cache = make();
       const before = snapshot(cache, evicted);
       for (const [method, call] of keyMethods) {
-        for (const key of notStrings) expectError(() => call(cache, key), TypeError, /\bkey\b/, `${method}(${show(key)})`);
-        expectError(() => (cache as unknown as Record<string, () => unknown>)[method](), TypeError, /\bkey\b/, `${method}()`);
+        for (const key of notStrings)
+          expectError(() => call(cache, key), TypeError, /\bkey\b/, `${method}(${show(key)})`);
+        expectError(
+          () => (cache as unknown as Record<string, () => unknown>)[method](),
+          TypeError,
+          /\bkey\b/,
+          `${method}()`,
+        );
       }
       assert.deepEqual(snapshot(cache, evicted), before);
       assert.deepEqual([...cache.keys()], ['c', 'b', 'a'], 'recency unchanged');
@@ -156,10 +260,23 @@ for (const backend of ENGINES) {
       const cache = make();
       const before = snapshot(cache, evicted);
       for (const key of ['a', 'new']) {
-        for (const bytes of notNumbers) expectError(() => cache.set(key, 'X', bytes as number), TypeError, /\bbytes\b/, `set(${key}, X, ${show(bytes)})`);
-        for (const bytes of notSizes) expectError(() => cache.set(key, 'X', bytes as number), RangeError, /\bbytes\b/, `set(${key}, X, ${show(bytes)})`);
+        for (const bytes of notNumbers)
+          expectError(
+            () => cache.set(key, 'X', bytes as number),
+            TypeError,
+            /\bbytes\b/,
+            `set(${key}, X, ${show(bytes)})`,
+          );
+        for (const bytes of notSizes)
+          expectError(
+            () => cache.set(key, 'X', bytes as number),
+            RangeError,
+            /\bbytes\b/,
+            `set(${key}, X, ${show(bytes)})`,
+          );
         // Larger than the whole cache.
-        for (const bytes of [101, MAX_SAFE]) expectError(() => cache.set(key, 'X', bytes), RangeError, /maxBytes/, `set(${key}, X, ${bytes})`);
+        for (const bytes of [101, MAX_SAFE])
+          expectError(() => cache.set(key, 'X', bytes), RangeError, /maxBytes/, `set(${key}, X, ${bytes})`);
       }
       assert.deepEqual(snapshot(cache, evicted), before);
       assert.deepEqual([...cache.keys()], ['c', 'b', 'a'], 'recency unchanged');
@@ -169,7 +286,11 @@ for (const backend of ENGINES) {
       const cache = createCache<string>({ backend });
       cache.set('a', 'A', MAX_SAFE - 5).set('b', 'B', 5);
       const before = snapshot(cache, []);
-      for (const [key, bytes] of [['c', 1], ['b', 6], ['c', MAX_SAFE]] as const) {
+      for (const [key, bytes] of [
+        ['c', 1],
+        ['b', 6],
+        ['c', MAX_SAFE],
+      ] as const) {
         expectError(() => cache.set(key, 'X', bytes), RangeError, /\bbytes\b/, `set(${key}, X, ${bytes})`);
       }
       assert.deepEqual(snapshot(cache, []), before);
@@ -205,7 +326,15 @@ for (const backend of ENGINES) {
       const cache = make();
       const before = snapshot(cache, evicted);
       const { get, set, has, delete: del, keys, stats, clear } = cache;
-      for (const call of [() => get('a'), () => set('z', 'Z'), () => has('a'), () => del('a'), () => keys(), () => stats(), () => clear()]) {
+      for (const call of [
+        () => get('a'),
+        () => set('z', 'Z'),
+        () => has('a'),
+        () => del('a'),
+        () => keys(),
+        () => stats(),
+        () => clear(),
+      ]) {
         assert.throws(call, TypeError);
       }
       for (const other of [{}, null, undefined, Object.create(cache) as object]) {
@@ -222,7 +351,11 @@ for (const backend of ENGINES) {
     test('maxEntries, maxBytes and backend cannot be changed by assignment (the engine would keep the old limits)', () => {
       const cache = make();
       const writable = cache as unknown as Record<string, unknown>;
-      for (const [name, value] of [['maxBytes', Infinity], ['maxEntries', 1], ['backend', 'other']] as const) {
+      for (const [name, value] of [
+        ['maxBytes', Infinity],
+        ['maxEntries', 1],
+        ['backend', 'other'],
+      ] as const) {
         try {
           writable[name] = value;
         } catch (error) {
@@ -233,7 +366,12 @@ for (const backend of ENGINES) {
       assert.equal(cache.maxEntries, 3);
       assert.equal(cache.backend, backend);
       // The limits the engine enforces and the ones set() checks stay the same.
-      expectError(() => cache.set('big', 'X', 1000), RangeError, /maxBytes/, 'set(big, X, 1000) after assigning maxBytes');
+      expectError(
+        () => cache.set('big', 'X', 1000),
+        RangeError,
+        /maxBytes/,
+        'set(big, X, 1000) after assigning maxBytes',
+      );
       assert.ok(cache.bytes <= 100);
     });
 
@@ -272,10 +410,51 @@ for (const backend of ENGINES) {
 
     test('odd strings are keys like any other, each distinct, read back exactly', () => {
       const odd = [
-        '', '\u0000', 'a\u0000', 'a', 'a\u0000b', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uDC00\uD800', '\uD83E\uDD80', '\uD83E',
-        '\uFEFF', '\uFFFE', '\uFFFF', '\u202Emodel', 'e\u0301', '\u00E9', ' ', '\t', '\n', '\r\n', '0', '-0', '1e3', '1000', 'NaN',
-        'Infinity', 'undefined', 'null', 'true', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf',
-        '__defineGetter__', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', '../../etc/passwd', 'C:\\models\\x', '%s%n', '${x}', '模型', '🦀'.repeat(1000),
+        '',
+        '\u0000',
+        'a\u0000',
+        'a',
+        'a\u0000b',
+        '\uD800',
+        '\uDBFF',
+        '\uDC00',
+        '\uDFFF',
+        '\uDC00\uD800',
+        '\uD83E\uDD80',
+        '\uD83E',
+        '\uFEFF',
+        '\uFFFE',
+        '\uFFFF',
+        '\u202Emodel',
+        'e\u0301',
+        '\u00E9',
+        ' ',
+        '\t',
+        '\n',
+        '\r\n',
+        '0',
+        '-0',
+        '1e3',
+        '1000',
+        'NaN',
+        'Infinity',
+        'undefined',
+        'null',
+        'true',
+        '__proto__',
+        'constructor',
+        'prototype',
+        'hasOwnProperty',
+        'toString',
+        'valueOf',
+        '__defineGetter__',
+        'Qwen/Qwen2.5-Coder-1.5B-Instruct',
+        '../../etc/passwd',
+        'C:\\models\\x',
+        '%s%n',
+        '${x}',
+        '模型',
+        '🦀'.repeat(1000),
       ];
       assert.equal(new Set(odd).size, odd.length);
       const cache = createCache<number>({ backend });

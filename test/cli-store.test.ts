@@ -121,7 +121,13 @@ describe('caro-cache store commands', () => {
 
     const json = await inStore('ls', '--json');
     const models = JSON.parse(json.stdout) as { id: string; path: string; bytes: number; sha256: string }[];
-    assert.deepEqual(models.map((m) => [m.id, m.bytes]), [['b', 1000], ['org/a.gguf', 3000]]);
+    assert.deepEqual(
+      models.map((m) => [m.id, m.bytes]),
+      [
+        ['b', 1000],
+        ['org/a.gguf', 3000],
+      ],
+    );
     assert.equal(models[1].path, path);
 
     const found = await inStore('path', 'org/a.gguf');
@@ -129,7 +135,15 @@ describe('caro-cache store commands', () => {
     oneLineError(await inStore('path', 'nope'), /no model "nope"/);
 
     const stats = await caroCache(['stats', '--json', '--dir', store]);
-    assert.deepEqual(JSON.parse(stats.stdout), { dir: store, count: 2, bytes: 4000, maxBytes: 10 * 2 ** 30, hits: 0, misses: 0, evictions: 0 });
+    assert.deepEqual(JSON.parse(stats.stdout), {
+      dir: store,
+      count: 2,
+      bytes: 4000,
+      maxBytes: 10 * 2 ** 30,
+      hits: 0,
+      misses: 0,
+      evictions: 0,
+    });
     assert.match((await inStore('stats')).stdout, /^models +2$/m);
 
     const removed = await inStore('rm', 'b');
@@ -157,21 +171,34 @@ describe('caro-cache store commands', () => {
     const bad = await caroCache(['--dir', dir, 'verify']);
     assert.equal(bad.status, 1);
     assert.equal(bad.stdout, 'corrupted  c\n1 valid, 1 corrupted, 0 missing\n');
-    assert.deepEqual(JSON.parse((await caroCache(['--dir', dir, 'verify', '--json'])).stdout), { valid: ['a'], corrupted: ['c'], missing: [] });
+    assert.deepEqual(JSON.parse((await caroCache(['--dir', dir, 'verify', '--json'])).stdout), {
+      valid: ['a'],
+      corrupted: ['c'],
+      missing: [],
+    });
   });
 
   test('gc --max-bytes evicts least recently used models until the store fits; sizes take units', async () => {
     const dir = join(work, 'gc');
-    for (const name of ['g1', 'g2', 'g3', 'g4']) assert.equal((await caroCache(['--dir', dir, 'add', name, file(name, 1024).path])).status, 0);
+    for (const name of ['g1', 'g2', 'g3', 'g4'])
+      assert.equal((await caroCache(['--dir', dir, 'add', name, file(name, 1024).path])).status, 0);
     assert.equal((await caroCache(['--dir', dir, 'path', 'g1'])).status, 0); // g1 is now the most recent
     const gc = await caroCache(['gc', '--dir', dir, '--max-bytes', '2KiB']);
     assert.equal(gc.status, 0, gc.stderr);
     assert.equal(gc.stdout, 'evicted 2 models; 2 left, 2.00 KiB of 2.00 KiB\n');
-    const left = JSON.parse((await caroCache(['--dir', dir, '--max-bytes', '1MB', 'ls', '--json'])).stdout) as { id: string }[];
-    assert.deepEqual(left.map((m) => m.id), ['g1', 'g4']);
+    const left = JSON.parse((await caroCache(['--dir', dir, '--max-bytes', '1MB', 'ls', '--json'])).stdout) as {
+      id: string;
+    }[];
+    assert.deepEqual(
+      left.map((m) => m.id),
+      ['g1', 'g4'],
+    );
     // The store keeps the limit it was last given; commands without --max-bytes leave it.
     assert.match((await caroCache(['--dir', dir, 'stats'])).stdout, /^max bytes {2}1000000 /m);
-    oneLineError(await caroCache(['--dir', dir, 'gc', '--max-bytes', 'lots']), /--max-bytes must be a size such as 10GB/);
+    oneLineError(
+      await caroCache(['--dir', dir, 'gc', '--max-bytes', 'lots']),
+      /--max-bytes must be a size such as 10GB/,
+    );
   });
 
   test('fetch downloads once and prints the path; errors name the URL and status', async () => {
@@ -183,18 +210,28 @@ describe('caro-cache store commands', () => {
     const [line, path] = fetched.stdout.trim().split('\n');
     assert.equal(line, `fetched remote: 293 KiB, sha256 ${sha}`);
     assert.deepEqual(readFileSync(path), body);
-    oneLineError(await caroCache(['--dir', dir, 'fetch', 'other', `${base}/nope`]), new RegExp(`${base}/nope: HTTP 404 Not Found`));
+    oneLineError(
+      await caroCache(['--dir', dir, 'fetch', 'other', `${base}/nope`]),
+      new RegExp(`${base}/nope: HTTP 404 Not Found`),
+    );
   });
 
   test('fetch interrupted by Ctrl-C keeps what it downloaded; the same fetch again resumes there', async () => {
     const dir = join(work, 'fetch-interrupted');
-    const child = spawn(process.execPath, [bin, '--dir', dir, 'fetch', 'big', `${base}/stalls`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--dir', dir, 'fetch', 'big', `${base}/stalls`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     // Wait until the partial holds the bytes sent, then interrupt.
     const partial = () => readdirSync(join(dir, 'tmp')).filter((n) => n.endsWith('.download'));
-    for (let i = 0; i < 500 && !(existsSync(join(dir, 'tmp')) && partial().some((n) => statSync(join(dir, 'tmp', n)).size === 100_000)); i++) {
+    for (
+      let i = 0;
+      i < 500 &&
+      !(existsSync(join(dir, 'tmp')) && partial().some((n) => statSync(join(dir, 'tmp', n)).size === 100_000));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
     child.kill('SIGINT');
@@ -208,20 +245,26 @@ describe('caro-cache store commands', () => {
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'the partial and its record are gone');
   });
 
-  test('fetch draws a progress bar when stderr is a terminal', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' }, async () => {
-    const dir = join(work, 'fetch-tty');
-    const command = [process.execPath, bin, '--dir', dir, 'fetch', 'tty', `${base}/model.gguf`].map((a) => `'${a}'`).join(' ');
-    const run = await new Promise<Result>((resolve, reject) => {
-      const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr: '' }));
-    });
-    assert.equal(run.status, 0, run.stdout);
-    assert.match(run.stdout, /\r\x1b\[Ktty \[#+\] 100% 293 KiB \/ 293 KiB/);
-    assert.match(run.stdout, /\r\x1b\[Kfetched tty: 293 KiB/, 'the bar is cleared before the result');
-  });
+  test(
+    'fetch draws a progress bar when stderr is a terminal',
+    { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a terminal' },
+    async () => {
+      const dir = join(work, 'fetch-tty');
+      const command = [process.execPath, bin, '--dir', dir, 'fetch', 'tty', `${base}/model.gguf`]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const run = await new Promise<Result>((resolve, reject) => {
+        const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stdout, stderr: '' }));
+      });
+      assert.equal(run.status, 0, run.stdout);
+      assert.match(run.stdout, /\r\x1b\[Ktty \[#+\] 100% 293 KiB \/ 293 KiB/);
+      assert.match(run.stdout, /\r\x1b\[Kfetched tty: 293 KiB/, 'the bar is cleared before the result');
+    },
+  );
 
   test('bad arguments: one line on stderr and exit 1, and the store unchanged', async () => {
     const dir = join(work, 'bad-store');
@@ -248,6 +291,9 @@ describe('caro-cache store commands', () => {
     oneLineError(await caroCache(['--dir', dir, 'bench']), /bench does not take --dir/);
     assert.equal((await caroCache(['--dir', dir])).status, 2, 'a global option without a command is a usage error');
     const left = JSON.parse((await caroCache(['--dir', dir, 'ls', '--json'])).stdout) as { id: string }[];
-    assert.deepEqual(left.map((m) => m.id), ['kept']);
+    assert.deepEqual(
+      left.map((m) => m.id),
+      ['kept'],
+    );
   });
 });

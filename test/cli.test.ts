@@ -12,7 +12,11 @@ const require = createRequire(import.meta.url);
 /** The path of a package's command, as its package.json names it. */
 function binOf(name: string): string {
   const manifest = require.resolve(`${name}/package.json`);
-  return join(manifest, '..', (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> }).bin[name]);
+  return join(
+    manifest,
+    '..',
+    (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> }).bin[name],
+  );
 }
 
 const runBin = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -78,7 +82,8 @@ describe('the caro-cache-bench command line', () => {
       const [hit] = summary.benchmarks;
       assert.equal(hit.id, 'get_model_hit');
       const subjects = hit.cells.map((c) => c.subject);
-      for (const subject of ['ts', 'floor:map-get', 'floor:napi-call', 'floor:wasm-call', 'lru-cache', 'mnemonist']) assert.ok(subjects.includes(subject), subject);
+      for (const subject of ['ts', 'floor:map-get', 'floor:napi-call', 'floor:wasm-call', 'lru-cache', 'mnemonist'])
+        assert.ok(subjects.includes(subject), subject);
       const ts = hit.cells.find((c) => c.subject === 'ts')!;
       assert.ok(ts.floor !== undefined && ts.bestPeer !== undefined && ts.targetMet !== undefined);
       // The engine and the Map floor beneath it, at each size of the quick series.
@@ -110,7 +115,10 @@ describe('the caro-cache-bench command line', () => {
       const run = harness('remove_model', '--group', 'models', '--backend', 'ts', '--quick', '--out', out);
       assert.equal(run.status, 0, run.stderr);
       const summary = JSON.parse(readFileSync(join(out, 'models', 'summary.json'), 'utf8')) as Summary;
-      assert.deepEqual(summary.benchmarks.map((b) => b.id), ['remove_model']);
+      assert.deepEqual(
+        summary.benchmarks.map((b) => b.id),
+        ['remove_model'],
+      );
       const cells = summary.benchmarks[0].cells;
       assert.deepEqual(cells.map((c) => c.subject).sort(), ['json-manifest', 'json-manifest-fsync', 'store']);
       const store = cells.find((c) => c.subject === 'store')!;

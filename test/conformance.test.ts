@@ -29,7 +29,14 @@ for (const backend of ENGINES) {
       const cache = open<string>();
       cache.set('a', 'A', 1).set('b', 'B', 2).set('c', 'C', 3);
       assert.deepEqual([...cache.keys()], ['c', 'b', 'a']);
-      assert.deepEqual([...cache.entries()], [['c', 'C'], ['b', 'B'], ['a', 'A']]);
+      assert.deepEqual(
+        [...cache.entries()],
+        [
+          ['c', 'C'],
+          ['b', 'B'],
+          ['a', 'A'],
+        ],
+      );
       assert.deepEqual([...cache], [...cache.entries()]);
       assert.equal(cache.size, 3);
       assert.equal(cache.bytes, 6);
@@ -39,7 +46,13 @@ for (const backend of ENGINES) {
       const evicted: unknown[] = [];
       const cache = open<string>({ onEvict: (...args) => evicted.push(args) });
       cache.set('a', 'A', 10).set('b', 'B', 20).set('a', 'A2', 5);
-      assert.deepEqual([...cache.entries()], [['a', 'A2'], ['b', 'B']]);
+      assert.deepEqual(
+        [...cache.entries()],
+        [
+          ['a', 'A2'],
+          ['b', 'B'],
+        ],
+      );
       assert.equal(cache.bytes, 25);
       assert.equal(cache.size, 2);
       assert.deepEqual(evicted, []);
@@ -68,7 +81,11 @@ for (const backend of ENGINES) {
       cache.set('d', 4, 5); // four entries: b is the oldest
       assert.deepEqual(evicted, [['b', 2, 20]]);
       cache.set('e', 5, 90); // four entries and 135 bytes: c goes, then a for the bytes
-      assert.deepEqual(evicted, [['b', 2, 20], ['c', 3, 30], ['a', 1, 10]]);
+      assert.deepEqual(evicted, [
+        ['b', 2, 20],
+        ['c', 3, 30],
+        ['a', 1, 10],
+      ]);
       assert.deepEqual([...cache.keys()], ['e', 'd']);
       assert.equal(cache.bytes, 95);
       assert.deepEqual(cache.stats(), { hits: 1, misses: 0, sets: 5, deletes: 0, evictions: 3, evictedBytes: 60 });
@@ -101,7 +118,14 @@ for (const backend of ENGINES) {
         maxEntries: 2,
         maxBytes: 10,
         onEvict: (key) => {
-          seen.push({ key, has: cache.has(key), size: cache.size, bytes: cache.bytes, newest: cache.peek('c'), get: cache.get('b') });
+          seen.push({
+            key,
+            has: cache.has(key),
+            size: cache.size,
+            bytes: cache.bytes,
+            newest: cache.peek('c'),
+            get: cache.get('b'),
+          });
         },
       });
       cache.set('a', 1, 4).set('b', 2, 4).set('c', 3, 4);
@@ -196,7 +220,19 @@ for (const backend of ENGINES) {
     });
 
     test('any string is a key', () => {
-      const odd = ['', '__proto__', 'constructor', 'hasOwnProperty', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', 'модель/ß', '模型', '🦀\u0000x', 'x'.repeat(10_000), '1', '-0'];
+      const odd = [
+        '',
+        '__proto__',
+        'constructor',
+        'hasOwnProperty',
+        'Qwen/Qwen2.5-Coder-1.5B-Instruct',
+        'модель/ß',
+        '模型',
+        '🦀\u0000x',
+        'x'.repeat(10_000),
+        '1',
+        '-0',
+      ];
       const cache = open<number>();
       odd.forEach((key, i) => cache.set(key, i, i));
       assert.equal(cache.size, odd.length);
@@ -253,7 +289,10 @@ for (const backend of ENGINES) {
       assert.throws(() => open({ maxBytes: '5' as unknown as number }), { name: 'TypeError', message: /maxBytes/ });
       assert.throws(() => open({ onEvict: 'no' as unknown as () => void }), { name: 'TypeError', message: /onEvict/ });
       assert.throws(() => createCache({ backend: 'gpu' as BackendName }), { name: 'RangeError', message: /backend/ });
-      assert.throws(() => createCache(null as unknown as CacheOptions<unknown>), { name: 'TypeError', message: /options/ });
+      assert.throws(() => createCache(null as unknown as CacheOptions<unknown>), {
+        name: 'TypeError',
+        message: /options/,
+      });
       assert.equal(open({ maxBytes: 0 }).maxBytes, 0);
     });
 

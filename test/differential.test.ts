@@ -50,7 +50,13 @@ const configurations: Configuration[] = [
     gets: 0.998,
     orderEvery: 4999,
   },
-  { name: 'no limits, huge sizes', maxEntries: Infinity, maxBytes: Infinity, keys: 12, size: (r) => Math.floor(r() * 2 ** 51) },
+  {
+    name: 'no limits, huge sizes',
+    maxEntries: Infinity,
+    maxBytes: Infinity,
+    keys: 12,
+    size: (r) => Math.floor(r() * 2 ** 51),
+  },
 ];
 
 function run(backend: (typeof ENGINES)[number], config: Configuration, seed: number): void {
@@ -102,7 +108,8 @@ function run(backend: (typeof ENGINES)[number], config: Configuration, seed: num
       assert.equal(cache.size, model.size, where(i, op));
       assert.equal(cache.bytes, model.bytes, where(i, op));
       assert.equal(evicted.length, model.evicted.length, where(i, op));
-      if (model.size <= 32 || i % (config.orderEvery ?? 97) === 0) assert.deepEqual([...cache.keys()], model.keys(), where(i, op));
+      if (model.size <= 32 || i % (config.orderEvery ?? 97) === 0)
+        assert.deepEqual([...cache.keys()], model.keys(), where(i, op));
     }
     assert.deepEqual(evicted, model.evicted);
     assert.deepEqual(cache.stats(), model.counters);

@@ -17,13 +17,20 @@ test('the Map floors run and report work done; every floor belongs to a benchmar
 test('floor:map-churn inserts an absent id and deletes the oldest on every operation, batch after batch', () => {
   for (const entries of [100, 5000]) {
     const routine = floorRoutine('floor:map-churn', entries);
-    for (let batch = 0; batch < 5; batch++) assert.equal(routine.run(), FLOOR_BATCH, `${entries} entries, batch ${batch}`);
+    for (let batch = 0; batch < 5; batch++)
+      assert.equal(routine.run(), FLOOR_BATCH, `${entries} entries, batch ${batch}`);
   }
 });
 
 test("an engine's floor is the sum of its benchmark's floor cells", () => {
-  const cell = (subject: string, kind: Cell['kind'], ns: number) => ({ subject, kind, perUnit: { point: ns, lower: ns, upper: ns } }) as Cell;
-  const cells = [cell('native', 'engine', 150), cell('ts', 'engine', 100), cell('floor:map-churn', 'floor', 50), cell('mnemonist', 'peer', 75)];
+  const cell = (subject: string, kind: Cell['kind'], ns: number) =>
+    ({ subject, kind, perUnit: { point: ns, lower: ns, upper: ns } }) as Cell;
+  const cells = [
+    cell('native', 'engine', 150),
+    cell('ts', 'engine', 100),
+    cell('floor:map-churn', 'floor', 50),
+    cell('mnemonist', 'peer', 75),
+  ];
   relate(cells, { unit: 'op', highNs: 1000, source: 'test' }, new Set(['mnemonist']), ENGINE_FLOORS.add_model);
   assert.deepEqual(cells[0].floor, { subject: 'floor:map-churn', ns: 50, ratio: 3 });
   assert.deepEqual(cells[1].bestPeer, { subject: 'mnemonist', ns: 75, ratio: 100 / 75 });

@@ -11,7 +11,18 @@
 // written to target/fuzz/, ready to keep in test/regressions/.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { caseArb, checkCases, counters, decodeCase, describeConfig, encodeCase, hostileCaseArb, runCase, type Case, type Regression } from './fuzz-harness.js';
+import {
+  caseArb,
+  checkCases,
+  counters,
+  decodeCase,
+  describeConfig,
+  encodeCase,
+  hostileCaseArb,
+  runCase,
+  type Case,
+  type Regression,
+} from './fuzz-harness.js';
 
 const HELP = `usage: npm run fuzz -- [--ops N] [--seed S] [--max-ops L] [--runs R]
        npm run fuzz -- --replay FILE [FILE ...]
@@ -80,8 +91,12 @@ const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : i
 const maxOps = integer(values['max-ops'], 'max-ops');
 const runs = Math.max(1, integer(values.runs, 'runs'));
 
-console.log(`fuzz: seed ${seed} (replay with --seed ${seed}), ${target} operations, cases of up to ${maxOps} operations, ${runs} runs per round`);
-console.log('fuzz: native, wasm, ts and the reference model in lock-step: results, size, bytes and the onEvict count after every operation; keys, entries, stats and the onEvict log too while 32 entries or fewer, else every 16th');
+console.log(
+  `fuzz: seed ${seed} (replay with --seed ${seed}), ${target} operations, cases of up to ${maxOps} operations, ${runs} runs per round`,
+);
+console.log(
+  'fuzz: native, wasm, ts and the reference model in lock-step: results, size, bytes and the onEvict count after every operation; keys, entries, stats and the onEvict log too while 32 entries or fewer, else every 16th',
+);
 
 const general = caseArb({ maxOps });
 const hostile = hostileCaseArb({ maxOps: Math.max(1, Math.floor(maxOps / 4)) });
@@ -91,8 +106,18 @@ const classes = new Map<string, number>();
 const tally = (c: Case): void => {
   const { maxEntries, maxBytes, onEvict } = c.config;
   const tags = [
-    maxEntries === 1 ? 'maxEntries 1' : maxEntries === undefined || maxEntries === Infinity ? 'maxEntries unlimited' : 'maxEntries finite',
-    maxBytes === 0 ? 'maxBytes 0' : maxBytes === undefined || maxBytes === Infinity ? 'maxBytes unlimited' : maxBytes >= 2 ** 52 ? 'maxBytes >= 2^52' : 'maxBytes finite',
+    maxEntries === 1
+      ? 'maxEntries 1'
+      : maxEntries === undefined || maxEntries === Infinity
+        ? 'maxEntries unlimited'
+        : 'maxEntries finite',
+    maxBytes === 0
+      ? 'maxBytes 0'
+      : maxBytes === undefined || maxBytes === Infinity
+        ? 'maxBytes unlimited'
+        : maxBytes >= 2 ** 52
+          ? 'maxBytes >= 2^52'
+          : 'maxBytes finite',
     onEvict === undefined ? 'no onEvict' : onEvict.length === 0 ? 'recording onEvict' : 'hostile onEvict',
   ];
   for (const tag of tags) classes.set(tag, (classes.get(tag) ?? 0) + 1);
@@ -119,7 +144,10 @@ while (counters.operations < target) {
     console.log(`configuration: ${describeConfig(result.counterexample.config)}`);
     mkdirSync('target/fuzz', { recursive: true });
     const file = `target/fuzz/counterexample-${seed}-${round}.json`;
-    writeFileSync(file, `${encodeCase({ name: 'found by npm run fuzz', why: `seed ${seed}, round ${round}`, ...result.counterexample }, 2)}\n`);
+    writeFileSync(
+      file,
+      `${encodeCase({ name: 'found by npm run fuzz', why: `seed ${seed}, round ${round}`, ...result.counterexample }, 2)}\n`,
+    );
     console.log(`\nwritten to ${file}; replay it with: npm run fuzz -- --replay ${file}`);
     console.log(`replay the campaign with: npm run fuzz -- --ops ${target} --seed ${seed}`);
     process.exit(1);
@@ -129,7 +157,9 @@ while (counters.operations < target) {
   if (now - lastReport > 10_000) {
     lastReport = now;
     const elapsed = (now - started) / 1000;
-    console.log(`fuzz: ${counters.operations} operations, ${counters.cases} cases, ${Math.round(counters.operations / elapsed)} operations/s`);
+    console.log(
+      `fuzz: ${counters.operations} operations, ${counters.cases} cases, ${Math.round(counters.operations / elapsed)} operations/s`,
+    );
   }
 }
 

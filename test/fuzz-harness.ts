@@ -61,7 +61,8 @@ export function encodeCase(value: unknown, space?: number): string {
   return JSON.stringify(
     value,
     (_key, v: unknown) => {
-      if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) return { number: Object.is(v, -0) ? '-0' : String(v) };
+      if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)))
+        return { number: Object.is(v, -0) ? '-0' : String(v) };
       if (typeof v === 'bigint') return { bigint: String(v) };
       return v;
     },
@@ -359,7 +360,8 @@ function same(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) {
-    if (!Object.hasOwn(b, k) || !same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    if (!Object.hasOwn(b, k) || !same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+      return false;
   }
   return true;
 }
@@ -406,7 +408,12 @@ export function runCase(c: Case, options: RunOptions = {}): void {
     if (name === 'model') {
       s.cache = new ModelCache(c.config.maxEntries, c.config.maxBytes, onEvict);
     } else {
-      const cache = createCache<string>({ backend: name, maxEntries: c.config.maxEntries, maxBytes: c.config.maxBytes, onEvict });
+      const cache = createCache<string>({
+        backend: name,
+        maxEntries: c.config.maxEntries,
+        maxBytes: c.config.maxBytes,
+        onEvict,
+      });
       if (cache.backend !== name) throw new Error(`asked for ${name}, got ${cache.backend}`);
       s.cache = options.wrap ? options.wrap(name, cache) : cache;
     }
@@ -434,14 +441,32 @@ export function runCase(c: Case, options: RunOptions = {}): void {
       if (every === 1 || size <= 32 || i % every === 0 || i === c.ops.length - 1) {
         compare(subjects, subjects.map(observe), 'size, bytes, keys, entries, stats or the onEvict count', i, op);
         // The log only grows: compare what is new since the last comparison.
-        compare(subjects, subjects.map((s) => s.log.slice(logged)), 'the onEvict log', i, op);
+        compare(
+          subjects,
+          subjects.map((s) => s.log.slice(logged)),
+          'the onEvict log',
+          i,
+          op,
+        );
         logged = subjects[0].log.length;
       } else {
-        compare(subjects, subjects.map((s) => [attempt(() => s.cache.size), attempt(() => s.cache.bytes), s.log.length]), 'size, bytes or the onEvict count', i, op);
+        compare(
+          subjects,
+          subjects.map((s) => [attempt(() => s.cache.size), attempt(() => s.cache.bytes), s.log.length]),
+          'size, bytes or the onEvict count',
+          i,
+          op,
+        );
       }
     }
     compare(subjects, subjects.map(observe), 'the final state', c.ops.length, { op: 'stats' });
-    compare(subjects, subjects.map((s) => s.log.slice(logged)), 'the onEvict log', c.ops.length, { op: 'stats' });
+    compare(
+      subjects,
+      subjects.map((s) => s.log.slice(logged)),
+      'the onEvict log',
+      c.ops.length,
+      { op: 'stats' },
+    );
   } finally {
     for (const s of subjects) s.cache.close();
   }
@@ -457,7 +482,10 @@ export const maxEntriesArb = fc.oneof(
 );
 
 export const maxBytesArb = fc.oneof(
-  { arbitrary: fc.constantFrom(undefined, Infinity, 0, 1, MAX_SAFE, MAX_SAFE - 1, 2 ** 52, 2 ** 32, 12 * 2 ** 30), weight: 4 },
+  {
+    arbitrary: fc.constantFrom(undefined, Infinity, 0, 1, MAX_SAFE, MAX_SAFE - 1, 2 ** 52, 2 ** 32, 12 * 2 ** 30),
+    weight: 4,
+  },
   { arbitrary: fc.integer({ min: 0, max: 100 }), weight: 2 },
   { arbitrary: fc.integer({ min: 100, max: 100_000 }), weight: 2 },
   { arbitrary: fc.integer({ min: 0, max: MAX_SAFE }), weight: 1 },
@@ -471,7 +499,9 @@ export const maxBytesArb = fc.oneof(
  */
 export function bytesArb(maxBytes: number | undefined): fc.Arbitrary<unknown> {
   const limit = maxBytes ?? Infinity;
-  const around = Number.isFinite(limit) ? fc.integer({ min: -3, max: 3 }).map((d) => limit + d) : fc.integer({ min: 0, max: 1000 });
+  const around = Number.isFinite(limit)
+    ? fc.integer({ min: -3, max: 3 }).map((d) => limit + d)
+    : fc.integer({ min: 0, max: 1000 });
   return fc.oneof(
     { arbitrary: fc.integer({ min: 0, max: 16 }), weight: 12 },
     { arbitrary: fc.integer({ min: 0, max: 5000 }), weight: 3 },
@@ -479,7 +509,10 @@ export function bytesArb(maxBytes: number | undefined): fc.Arbitrary<unknown> {
     { arbitrary: fc.constantFrom(undefined, 0, -0, MAX_SAFE, 2 ** 52, 2 ** 52 + 1), weight: 2 },
     { arbitrary: fc.integer({ min: MAX_SAFE - 2 ** 20, max: MAX_SAFE }), weight: 2 },
     { arbitrary: fc.integer({ min: 0, max: MAX_SAFE }), weight: 1 },
-    { arbitrary: fc.constantFrom(-1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, 1e300, '5', null, true), weight: 1 },
+    {
+      arbitrary: fc.constantFrom(-1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 + 2, 1e300, '5', null, true),
+      weight: 1,
+    },
   );
 }
 
@@ -487,7 +520,22 @@ export function bytesArb(maxBytes: number | undefined): fc.Arbitrary<unknown> {
 export function keyArb(pool: number): fc.Arbitrary<string> {
   return fc.oneof(
     { arbitrary: fc.integer({ min: 0, max: pool - 1 }).map((i) => `k${i}`), weight: 20 },
-    { arbitrary: fc.constantFrom('', '__proto__', 'constructor', 'toString', '\uD800', '\uDC00x', 'a\u0000b', '🦀', 'e\u0301', '\u00e9', 'f0'), weight: 1 },
+    {
+      arbitrary: fc.constantFrom(
+        '',
+        '__proto__',
+        'constructor',
+        'toString',
+        '\uD800',
+        '\uDC00x',
+        'a\u0000b',
+        '🦀',
+        'e\u0301',
+        '\u00e9',
+        'f0',
+      ),
+      weight: 1,
+    },
   );
 }
 
@@ -522,12 +570,25 @@ export function opArb(pool: number, maxBytes: number | undefined): fc.Arbitrary<
       arbitrary: fc.record({
         op: fc.constant('fill' as const),
         from: fc.integer({ min: 0, max: 1000 }),
-        count: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 20 }), weight: 2 }, { arbitrary: fc.integer({ min: 1, max: 700 }), weight: 1 }),
+        count: fc.oneof(
+          { arbitrary: fc.integer({ min: 1, max: 20 }), weight: 2 },
+          { arbitrary: fc.integer({ min: 1, max: 700 }), weight: 1 },
+        ),
         bytes: fc.integer({ min: 0, max: 3 }),
       }),
       weight: 2,
     },
-    { arbitrary: fc.constantFrom<Op>({ op: 'keys' }, { op: 'entries' }, { op: 'iterate' }, { op: 'stats' }, { op: 'size' }, { op: 'bytes' }), weight: 12 },
+    {
+      arbitrary: fc.constantFrom<Op>(
+        { op: 'keys' },
+        { op: 'entries' },
+        { op: 'iterate' },
+        { op: 'stats' },
+        { op: 'size' },
+        { op: 'bytes' },
+      ),
+      weight: 12,
+    },
     { arbitrary: fc.constant<Op>({ op: 'clear' }), weight: 6 },
     { arbitrary: fc.constant<Op>({ op: 'close' }), weight: 1 },
   );
@@ -567,31 +628,37 @@ interface Shape {
 }
 
 function casesFrom(shape: fc.Arbitrary<Shape>, options: ArbOptions): fc.Arbitrary<Case> {
-  return shape
-    .chain(({ maxEntries, maxBytes, pool, callback }) =>
-      fc.record({
-        config: (callback === 'none'
-          ? fc.constant({ maxEntries, maxBytes })
-          : callback === 'record'
-            ? fc.constant({ maxEntries, maxBytes, onEvict: [] as Reaction[] })
-            : fc.array(reactionArb(pool, maxBytes), { minLength: 1, maxLength: 12, size: 'max' }).map((onEvict) => ({ maxEntries, maxBytes, onEvict }))
-        ).map((config: FuzzConfig): FuzzConfig => {
-          // Absent limits stay absent (the default), rather than written as undefined.
-          const out: FuzzConfig = {};
-          if (config.maxEntries !== undefined) out.maxEntries = config.maxEntries;
-          if (config.maxBytes !== undefined) out.maxBytes = config.maxBytes;
-          if (config.onEvict !== undefined) out.onEvict = config.onEvict;
-          return out;
-        }),
-        ops: fc.array(opArb(pool, maxBytes), { maxLength: options.maxOps, size: 'max' }),
+  return shape.chain(({ maxEntries, maxBytes, pool, callback }) =>
+    fc.record({
+      config: (callback === 'none'
+        ? fc.constant({ maxEntries, maxBytes })
+        : callback === 'record'
+          ? fc.constant({ maxEntries, maxBytes, onEvict: [] as Reaction[] })
+          : fc
+              .array(reactionArb(pool, maxBytes), { minLength: 1, maxLength: 12, size: 'max' })
+              .map((onEvict) => ({ maxEntries, maxBytes, onEvict }))
+      ).map((config: FuzzConfig): FuzzConfig => {
+        // Absent limits stay absent (the default), rather than written as undefined.
+        const out: FuzzConfig = {};
+        if (config.maxEntries !== undefined) out.maxEntries = config.maxEntries;
+        if (config.maxBytes !== undefined) out.maxBytes = config.maxBytes;
+        if (config.onEvict !== undefined) out.onEvict = config.onEvict;
+        return out;
       }),
-    );
+      ops: fc.array(opArb(pool, maxBytes), { maxLength: options.maxOps, size: 'max' }),
+    }),
+  );
 }
 
 /** One line describing a configuration, for campaign summaries. */
 export function describeConfig(config: FuzzConfig): string {
   const n = (v: number | undefined) => (v === undefined ? 'default' : v === MAX_SAFE ? '2^53-1' : String(v));
-  const hostile = config.onEvict === undefined ? 'no onEvict' : config.onEvict.length === 0 ? 'recording onEvict' : `hostile onEvict (${config.onEvict.length} reactions)`;
+  const hostile =
+    config.onEvict === undefined
+      ? 'no onEvict'
+      : config.onEvict.length === 0
+        ? 'recording onEvict'
+        : `hostile onEvict (${config.onEvict.length} reactions)`;
   return `maxEntries ${n(config.maxEntries)}, maxBytes ${n(config.maxBytes)}, ${hostile}`;
 }
 

@@ -7,12 +7,25 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Cache } from 'caro-cache';
-import { caseArb, checkCases, counters, decodeCase, encodeCase, hostileCaseArb, runCase, type Case, type Regression } from './fuzz-harness.js';
+import {
+  caseArb,
+  checkCases,
+  counters,
+  decodeCase,
+  encodeCase,
+  hostileCaseArb,
+  runCase,
+  type Case,
+  type Regression,
+} from './fuzz-harness.js';
 
 /** The kept cases live beside the sources: target/build/test/ -> test/regressions/. */
 const REGRESSIONS = new URL('../../../test/regressions/', import.meta.url);
 /** A random seed each run, printed; CARO_CACHE_FUZZ_SEED replays one. */
-const SEED = process.env.CARO_CACHE_FUZZ_SEED === undefined ? (Math.random() * 2 ** 31) | 0 : Number(process.env.CARO_CACHE_FUZZ_SEED);
+const SEED =
+  process.env.CARO_CACHE_FUZZ_SEED === undefined
+    ? (Math.random() * 2 ** 31) | 0
+    : Number(process.env.CARO_CACHE_FUZZ_SEED);
 /** Scales the number of runs (CARO_CACHE_FUZZ_RUNS=10 for a tenfold run). */
 const SCALE = Number(process.env.CARO_CACHE_FUZZ_RUNS ?? 1);
 
@@ -20,7 +33,9 @@ function property(name: string, arb: fc.Arbitrary<Case>, numRuns: number, seed: 
   test(`${name} (${numRuns * SCALE} runs)`, (t) => {
     const before = { ...counters };
     const result = checkCases(arb, { seed, numRuns: numRuns * SCALE });
-    t.diagnostic(`seed ${seed} (replay: CARO_CACHE_FUZZ_SEED=${SEED}); ${counters.operations - before.operations} operations in ${counters.cases - before.cases} cases`);
+    t.diagnostic(
+      `seed ${seed} (replay: CARO_CACHE_FUZZ_SEED=${SEED}); ${counters.operations - before.operations} operations in ${counters.cases - before.cases} cases`,
+    );
     if (!result.ok) assert.fail(result.report);
   });
 }
@@ -72,7 +87,9 @@ describe('the fuzzer itself', () => {
     // The ts engine's keys() drops the least recent key once there are three.
     const broken = (_name: string, cache: Cache<string>) =>
       override(cache, { keys: () => [...cache.keys()].slice(0, 2).values() });
-    const result = checkCases(caseArb({ maxOps: 60 }), { seed: 42, numRuns: 200 }, (c) => runCase(c, { engines: ['ts'], wrap: broken }));
+    const result = checkCases(caseArb({ maxOps: 60 }), { seed: 42, numRuns: 200 }, (c) =>
+      runCase(c, { engines: ['ts'], wrap: broken }),
+    );
     assert.equal(result.ok, false);
     if (!result.ok) {
       assert.match(result.report, /ts and the model disagree/);
@@ -81,9 +98,18 @@ describe('the fuzzer itself', () => {
   });
 
   test('catches a wrong onEvict order', () => {
-    const c: Case = { config: { maxEntries: 1, onEvict: [] }, ops: [{ op: 'set', key: 'a' }, { op: 'set', key: 'b' }] };
+    const c: Case = {
+      config: { maxEntries: 1, onEvict: [] },
+      ops: [
+        { op: 'set', key: 'a' },
+        { op: 'set', key: 'b' },
+      ],
+    };
     // The native cache reports its victims to onEvict under another name.
-    const swapped = (_name: string, cache: Cache<string>) => override(cache, { set: (key: string, value: string, bytes?: number) => cache.set(key === 'b' ? 'c' : key, value, bytes) });
+    const swapped = (_name: string, cache: Cache<string>) =>
+      override(cache, {
+        set: (key: string, value: string, bytes?: number) => cache.set(key === 'b' ? 'c' : key, value, bytes),
+      });
     assert.throws(() => runCase(c, { engines: ['native'], wrap: swapped }), /native and the model disagree/);
   });
 });

@@ -22,7 +22,15 @@ function work(rounds: number): () => number {
  * from the rest of the machine falls on both alike.
  */
 function measurePair(baseRounds: number, nextRounds: number): [RawSample, RawSample] {
-  const raw = (): RawSample => ({ subject: 'ts', kind: 'engine', benchmark: 'gate', entries: 1, unitsPerBatch: data.length, iters: [], times: [] });
+  const raw = (): RawSample => ({
+    subject: 'ts',
+    kind: 'engine',
+    benchmark: 'gate',
+    entries: 1,
+    unitsPerBatch: data.length,
+    iters: [],
+    times: [],
+  });
   const pair: [RawSample, RawSample] = [raw(), raw()];
   const routines = [{ run: work(baseRounds) }, { run: work(nextRounds) }];
   for (const routine of routines) sample(routine, { warmUpMs: 200, measureMs: 1, samples: 1 });

@@ -51,7 +51,10 @@ for (const backend of ENGINES) {
         (error: unknown) => error === errors[0],
       );
       assert.equal(reported.length, 700);
-      assert.deepEqual(reported, Array.from({ length: 700 }, (_, i) => `k${i}`));
+      assert.deepEqual(
+        reported,
+        Array.from({ length: 700 }, (_, i) => `k${i}`),
+      );
       assert.deepEqual([...cache.entries()], [['big', -1]]);
       assert.equal(cache.bytes, 1000);
       assert.deepEqual(cache.stats(), { hits: 0, misses: 0, sets: 701, deletes: 0, evictions: 700, evictedBytes: 700 });
@@ -91,7 +94,13 @@ for (const backend of ENGINES) {
         maxEntries: 500,
         maxBytes: 600,
         onEvict: (key) => {
-          seen.push({ has: cache.has(key), size: cache.size, bytes: cache.bytes, evictions: cache.stats().evictions, keys: [...cache.keys()].length });
+          seen.push({
+            has: cache.has(key),
+            size: cache.size,
+            bytes: cache.bytes,
+            evictions: cache.stats().evictions,
+            keys: [...cache.keys()].length,
+          });
         },
       });
       for (let i = 0; i < 500; i++) cache.set(`k${i}`, i, 1);
@@ -125,7 +134,10 @@ for (const backend of ENGINES) {
     });
 
     test('deleting the entry being set, and re-setting the evicted key once, inside onEvict', () => {
-      const cache: Cache<number> = open<number>({ maxEntries: 2, onEvict: (key) => void (key === 'a' && cache.delete('c')) });
+      const cache: Cache<number> = open<number>({
+        maxEntries: 2,
+        onEvict: (key) => void (key === 'a' && cache.delete('c')),
+      });
       cache.set('a', 1).set('b', 2);
       assert.equal(cache.set('c', 3), cache);
       assert.deepEqual([...cache.keys()], ['b']);
@@ -142,7 +154,13 @@ for (const backend of ENGINES) {
         },
       });
       back.set('a', 1).set('b', 2).set('c', 3);
-      assert.deepEqual([...back.entries()], [['a', 10], ['c', 3]]);
+      assert.deepEqual(
+        [...back.entries()],
+        [
+          ['a', 10],
+          ['c', 3],
+        ],
+      );
       assertConsistent(back, 'resurrect');
     });
 
@@ -157,7 +175,11 @@ for (const backend of ENGINES) {
       });
       cache.set('a', 1, 3).set('b', 2, 3).set('c', 3, 3);
       cache.set('d', 4, 10);
-      assert.deepEqual(log, [['a', 1, 3], ['b', 2, 3], ['c', 3, 3]]);
+      assert.deepEqual(log, [
+        ['a', 1, 3],
+        ['b', 2, 3],
+        ['c', 3, 3],
+      ]);
       assert.equal(cache.size, 0);
       assert.equal(cache.bytes, 0);
       assert.equal(cache.stats().evictions, 3);
@@ -182,7 +204,11 @@ for (const backend of ENGINES) {
       });
       cache.set('a', 1, 3).set('b', 2, 3).set('c', 3, 3);
       assert.equal(cache.set('d', 4, 10), cache);
-      assert.deepEqual(log, ['a caro-cache: the cache is closed', 'b caro-cache: the cache is closed', 'c caro-cache: the cache is closed']);
+      assert.deepEqual(log, [
+        'a caro-cache: the cache is closed',
+        'b caro-cache: the cache is closed',
+        'c caro-cache: the cache is closed',
+      ]);
       assert.throws(() => cache.get('d'), /closed/);
       cache.close();
 
@@ -245,7 +271,18 @@ describe('hostile onEvict: every engine agrees with the reference model', () => 
     [
       'throw, observe, set, delete and clear through one mass eviction',
       {
-        config: { maxBytes: 300, onEvict: [{ do: 'throw' }, { do: 'set', key: 'k1', bytes: 150 }, { do: 'observe' }, { do: 'throwValue' }, { do: 'delete', key: 'big' }, { do: 'clear' }, { do: 'observe' }] },
+        config: {
+          maxBytes: 300,
+          onEvict: [
+            { do: 'throw' },
+            { do: 'set', key: 'k1', bytes: 150 },
+            { do: 'observe' },
+            { do: 'throwValue' },
+            { do: 'delete', key: 'big' },
+            { do: 'clear' },
+            { do: 'observe' },
+          ],
+        },
         ops: [
           { op: 'fill', from: 0, count: 300, bytes: 1 },
           { op: 'set', key: 'big', bytes: 290 },
@@ -257,11 +294,13 @@ describe('hostile onEvict: every engine agrees with the reference model', () => 
     [
       'maxEntries 1, each callback setting the next key',
       {
-        config: { maxEntries: 1, onEvict: Array.from({ length: 10 }, (_, i) => ({ do: 'set' as const, key: `k${i + 1}`, bytes: i })) },
+        config: {
+          maxEntries: 1,
+          onEvict: Array.from({ length: 10 }, (_, i) => ({ do: 'set' as const, key: `k${i + 1}`, bytes: i })),
+        },
         ops: [{ op: 'set', key: 'k0' }, { op: 'set', key: 'start' }, { op: 'entries' }],
       },
     ],
   ];
   for (const [name, c] of cases) test(name, () => runCase(c));
 });
-

@@ -10,7 +10,8 @@ import { npm } from './npm.js';
 
 const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
 const work = mkdtempSync(join(tmpdir(), 'caro-install-'));
-const WASM_LINE = 'caro-cache: no prebuilt binary fits and the native addon did not compile; the WebAssembly engine will serve';
+const WASM_LINE =
+  'caro-cache: no prebuilt binary fits and the native addon did not compile; the WebAssembly engine will serve';
 
 /** This process's environment without the outer npm's settings, plus `extra`. */
 function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -38,7 +39,12 @@ function install(name: string, tarball: string, extra: Record<string, string>): 
 
 function serving(dir: string, extra: Record<string, string> = {}, options = ''): string {
   const code = `import { createCache } from 'caro-cache'; console.log(createCache(${options}).backend)`;
-  const spawnOptions = { cwd: dir, env: environment(extra), encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+  const spawnOptions = {
+    cwd: dir,
+    env: environment(extra),
+    encoding: 'utf8' as const,
+    stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'],
+  };
   return execFileSync(process.execPath, ['--input-type=module', '-e', code], spawnOptions).trim();
 }
 
@@ -47,7 +53,10 @@ describe('installing the packed tarball', () => {
   let withoutPrebuilds = '';
   before(() => {
     // dist/ is fresh from pretest, so the prepare script need not run again.
-    const packed = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, env: environment() });
+    const packed = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+      cwd: root,
+      env: environment(),
+    });
     const [pack] = JSON.parse(packed.stdout) as [{ filename: string }];
     tarball = join(work, pack.filename);
     const unpacked = join(work, 'unpacked');
@@ -75,7 +84,10 @@ describe('installing the packed tarball', () => {
 
   test('npm_config_build_from_source=true compiles the addon, which then serves', () => {
     const { dir } = install('from-source', tarball, { npm_config_build_from_source: 'true' });
-    assert.ok(existsSync(join(dir, 'node_modules', 'caro-cache', 'build', 'Release', 'caro_cache.node')), 'the addon was compiled');
+    assert.ok(
+      existsSync(join(dir, 'node_modules', 'caro-cache', 'build', 'Release', 'caro_cache.node')),
+      'the addon was compiled',
+    );
     assert.equal(serving(dir), 'native');
   });
 });

@@ -138,7 +138,8 @@ async function cyclesChild(backend: BackendName, warmup: number, cycles: number,
       samples.push(sample(i));
     }
   }
-  if (evictions !== (warmup + cycles) * 36 || kept.length !== (leak ? warmup + cycles : 0)) throw new Error('cycles did not run');
+  if (evictions !== (warmup + cycles) * 36 || kept.length !== (leak ? warmup + cycles : 0))
+    throw new Error('cycles did not run');
   return samples;
 }
 
@@ -182,10 +183,16 @@ async function unclosedWasmChild(): Promise<Record<string, number>> {
   }
   await settle();
   const held = { live: counting.live(), external: process.memoryUsage().external - before };
-  if (!holder.caches!.every((cache) => cache.get('k4999') === 4999)) throw new Error('a reachable cache lost its entries');
+  if (!holder.caches!.every((cache) => cache.get('k4999') === 4999))
+    throw new Error('a reachable cache lost its entries');
   holder.caches = null;
   await settle();
-  return { heldLive: held.live, heldExternal: held.external, live: counting.live(), external: process.memoryUsage().external - before };
+  return {
+    heldLive: held.live,
+    heldExternal: held.external,
+    live: counting.live(),
+    external: process.memoryUsage().external - before,
+  };
 }
 
 /** Which ways of dropping an entry let its value be collected while the cache lives on. */
@@ -232,7 +239,8 @@ async function valuesChild(backend: BackendName): Promise<Record<string, boolean
 async function child(job: string): Promise<void> {
   const [name, ...args] = job.split(':');
   let result: unknown;
-  if (name === 'cycles') result = await cyclesChild(args[0] as BackendName, Number(args[1]), Number(args[2]), args[3] === 'leak');
+  if (name === 'cycles')
+    result = await cyclesChild(args[0] as BackendName, Number(args[1]), Number(args[2]), args[3] === 'leak');
   else if (name === 'finalizer') result = await finalizerChild();
   else if (name === 'unclosed-wasm') result = await unclosedWasmChild();
   else if (name === 'values') result = await valuesChild(args[0] as BackendName);
@@ -245,11 +253,17 @@ function spawnChild<T>(job: string): Promise<T> {
   const env: NodeJS.ProcessEnv = { ...process.env, CARO_LIFECYCLE_CHILD: job };
   delete env.NODE_TEST_CONTEXT; // a plain process, not a test-runner child
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], { env, maxBuffer: 16 * MiB }, (error, stdout, stderr) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (error || line === undefined) reject(new Error(`child ${job} failed: ${error?.message ?? 'no result'}\n${stderr}`));
-      else resolve(JSON.parse(line.slice(7)) as T);
-    });
+    execFile(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url)],
+      { env, maxBuffer: 16 * MiB },
+      (error, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+        if (error || line === undefined)
+          reject(new Error(`child ${job} failed: ${error?.message ?? 'no result'}\n${stderr}`));
+        else resolve(JSON.parse(line.slice(7)) as T);
+      },
+    );
   });
 }
 
@@ -291,7 +305,10 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
   describe('lifecycle: 10,000 create/fill/close cycles per engine leave memory flat', () => {
     // The three engines run at once, each in its own process, started by the first test that needs them.
     let runs: Map<BackendName, Promise<Sample[]>> | undefined;
-    const start = () => (runs ??= new Map(ENGINES.map((backend) => [backend, spawnChild<Sample[]>(`cycles:${backend}:${WARMUP}:${CYCLES}`)])));
+    const start = () =>
+      (runs ??= new Map(
+        ENGINES.map((backend) => [backend, spawnChild<Sample[]>(`cycles:${backend}:${WARMUP}:${CYCLES}`)]),
+      ));
     for (const backend of ENGINES) {
       test(`${backend}: heap + external < ${mib(BOUNDS.heapAndExternal)}, RSS < ${mib(BOUNDS.rssTotal)} (< ${mib(BOUNDS.rssLate)} over the last 8,000), no native slot storage, no live WebAssembly instance`, async (t) => {
         const samples = await start().get(backend)!;
@@ -315,9 +332,15 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
       for (const backend of ENGINES) {
         const samples = await spawnChild<Sample[]>(`cycles:${backend}:1000:${CONTROL_CYCLES}:leak`);
         const g = growth(samples);
-        t.diagnostic(`${backend} leaking: heap + external ${mib(g.heapAndExternal)}, RSS ${mib(g.rssTotal)}, native ${g.native} bytes, live WebAssembly instances ${g.wasmLive}`);
-        assert.ok(g.heapAndExternal > BOUNDS.heapAndExternal, `${backend}: a leak of ${CONTROL_CYCLES} caches went unseen`);
-        if (backend === 'native') assert.ok(g.native >= CONTROL_CYCLES * 128 * 16, 'native slot storage of the kept caches');
+        t.diagnostic(
+          `${backend} leaking: heap + external ${mib(g.heapAndExternal)}, RSS ${mib(g.rssTotal)}, native ${g.native} bytes, live WebAssembly instances ${g.wasmLive}`,
+        );
+        assert.ok(
+          g.heapAndExternal > BOUNDS.heapAndExternal,
+          `${backend}: a leak of ${CONTROL_CYCLES} caches went unseen`,
+        );
+        if (backend === 'native')
+          assert.ok(g.native >= CONTROL_CYCLES * 128 * 16, 'native slot storage of the kept caches');
         if (backend === 'wasm') assert.ok(g.wasmLive > BOUNDS.wasmLive, 'live WebAssembly instances');
       }
     });
@@ -334,9 +357,11 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
       assert.equal(r.after, 0, `native slot storage after collecting: ${r.after} bytes`);
     });
 
-    test('wasm: an unreachable cache\'s instance and linear memory are collected', async (t) => {
+    test("wasm: an unreachable cache's instance and linear memory are collected", async (t) => {
       const r = await spawnChild<Record<string, number>>('unclosed-wasm');
-      t.diagnostic(`300 caches of 5,000 entries: ${r.heldLive} instances and ${mib(r.heldExternal)} external while held; ${r.live} and ${mib(r.external)} after collecting`);
+      t.diagnostic(
+        `300 caches of 5,000 entries: ${r.heldLive} instances and ${mib(r.heldExternal)} external while held; ${r.live} and ${mib(r.external)} after collecting`,
+      );
       assert.equal(r.heldLive, 300);
       assert.ok(r.heldExternal >= 300 * 5000 * 16, 'the linear memories show in process.memoryUsage().external');
       assert.ok(r.live <= BOUNDS.wasmLive, `${r.live} instances still alive`);
@@ -375,9 +400,12 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
           ['entries', () => cache.entries()],
           ['[Symbol.iterator]', () => cache[Symbol.iterator]()],
           ['spread', () => [...cache]],
-          ['for-of', () => {
-            for (const entry of cache) void entry;
-          }],
+          [
+            'for-of',
+            () => {
+              for (const entry of cache) void entry;
+            },
+          ],
           ['stats', () => cache.stats()],
         ];
         for (const [name, call] of calls) {
@@ -394,8 +422,20 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
         assert.equal(cache.maxEntries, 5);
         assert.equal(cache.maxBytes, 100);
         assert.deepEqual([...keys], ['b', 'a']);
-        assert.deepEqual([...entries], [['b', 2], ['a', 1]]);
-        assert.deepEqual([...iterator], [['b', 2], ['a', 1]]);
+        assert.deepEqual(
+          [...entries],
+          [
+            ['b', 2],
+            ['a', 1],
+          ],
+        );
+        assert.deepEqual(
+          [...iterator],
+          [
+            ['b', 2],
+            ['a', 1],
+          ],
+        );
       });
     }
 
@@ -423,7 +463,11 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
         });
         caches.forEach((cache, i) => {
           if (i % 2 === 0) return;
-          assert.deepEqual([...cache.keys()], ['k19', 'k18', 'k17', 'k16', 'k15', 'k14', 'k13', 'k12', 'k11', 'k10'], backend);
+          assert.deepEqual(
+            [...cache.keys()],
+            ['k19', 'k18', 'k17', 'k16', 'k15', 'k14', 'k13', 'k12', 'k11', 'k10'],
+            backend,
+          );
           assert.equal(cache.get('k15'), i * 100 + 15);
           assert.equal(cache.bytes, 145);
           cache.close();
@@ -470,7 +514,9 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
         const warm = memory.buffer.byteLength;
         for (let step = STEADY; step < CHURN; step++) churn(cache, step);
         const end = memory.buffer.byteLength;
-        t.diagnostic(`linear memory ${mib(warm)} after warm-up, ${mib(end)} after ${CHURN} steps; ${cache.size} entries`);
+        t.diagnostic(
+          `linear memory ${mib(warm)} after warm-up, ${mib(end)} after ${CHURN} steps; ${cache.size} entries`,
+        );
         assert.equal(end, warm, 'linear memory grew');
         assert.ok(end <= 2 * MiB, `linear memory is ${mib(end)} for ${STEADY} entries`);
         assert.ok(cache.size <= STEADY && cache.size >= STEADY - 1);
@@ -478,7 +524,7 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
       });
     }
 
-    test('the same churns leave the native engine\'s slot storage and the ts engine\'s arrays as they were', () => {
+    test("the same churns leave the native engine's slot storage and the ts engine's arrays as they were", () => {
       const addon = loadAddon();
       for (const backend of ['native', 'ts'] as const) {
         for (const [name, churn] of Object.entries(churns)) {
@@ -490,7 +536,10 @@ if (process.env.CARO_LIFECYCLE_CHILD !== undefined) {
           const end = { native: addon.memoryBytes(), arrayBuffers: process.memoryUsage().arrayBuffers };
           if (backend === 'native') assert.equal(end.native, warm.native, `${backend}, ${name}: slot storage`);
           // The ts engine's typed arrays are ArrayBuffers; growth would double them (1 MiB to 2 MiB).
-          assert.ok(end.arrayBuffers - warm.arrayBuffers < 0.5 * MiB, `${backend}, ${name}: array buffers grew ${mib(end.arrayBuffers - warm.arrayBuffers)}`);
+          assert.ok(
+            end.arrayBuffers - warm.arrayBuffers < 0.5 * MiB,
+            `${backend}, ${name}: array buffers grew ${mib(end.arrayBuffers - warm.arrayBuffers)}`,
+          );
           cache.close();
         }
       }

@@ -36,7 +36,10 @@ describe('npm run matrix', () => {
   test('a cell is selected when its name contains every filter', () => {
     const cells = matrix.allCells();
     assert.equal(matrix.selectCells(cells, []).length, 8);
-    assert.deepEqual(matrix.selectCells(cells, ['arm64', '22.23.3']).map((c) => c.name), ['linux-arm64 node 22.23.3']);
+    assert.deepEqual(
+      matrix.selectCells(cells, ['arm64', '22.23.3']).map((c) => c.name),
+      ['linux-arm64 node 22.23.3'],
+    );
     assert.equal(matrix.selectCells(cells, ['x64']).length, 4);
     assert.deepEqual(matrix.selectCells(cells, ['riscv64']), []);
   });
@@ -61,7 +64,10 @@ describe('npm run matrix', () => {
   });
 
   test('formats a table in aligned columns', () => {
-    const rows = [['cell', 'pass'], ['linux-x64 node 22.23.3', 93]];
+    const rows = [
+      ['cell', 'pass'],
+      ['linux-x64 node 22.23.3', 93],
+    ];
     assert.equal(matrix.formatTable(rows), 'cell                    pass\nlinux-x64 node 22.23.3  93');
   });
 

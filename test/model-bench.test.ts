@@ -17,7 +17,10 @@ const tiny = { warmUpMs: 1, measureMs: 1, samples: 3 };
 for (const subject of MODEL_SUBJECTS) {
   test(`models group on ${subject}: four results in the worker's sample shape`, async () => {
     const results = await measureModels({ subject, sampler: tiny, dir, backend: 'ts' });
-    assert.deepEqual(results.map((r) => r.benchmark), MODEL_BENCHMARKS.map((b) => b.id));
+    assert.deepEqual(
+      results.map((r) => r.benchmark),
+      MODEL_BENCHMARKS.map((b) => b.id),
+    );
     for (const r of results) {
       assert.equal(r.type, 'sample');
       assert.equal(r.entries, MODEL_BENCHMARKS.find((b) => b.id === r.benchmark)!.entries);
@@ -33,7 +36,17 @@ for (const subject of MODEL_SUBJECTS) {
 
 test('as a process it takes a JSON job and prints one JSON result per line', () => {
   const script = fileURLToPath(new URL('../bench/models.js', import.meta.url));
-  const out = execFileSync(process.execPath, [script, JSON.stringify({ subject: 'store', benchmarks: ['get_model_hit'], sampler: tiny, dir })], { encoding: 'utf8' });
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as ModelSample);
-  assert.deepEqual(lines.map((l) => [l.type, l.benchmark, l.unitsPerBatch]), [['sample', 'get_model_hit', 1024]]);
+  const out = execFileSync(
+    process.execPath,
+    [script, JSON.stringify({ subject: 'store', benchmarks: ['get_model_hit'], sampler: tiny, dir })],
+    { encoding: 'utf8' },
+  );
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ModelSample);
+  assert.deepEqual(
+    lines.map((l) => [l.type, l.benchmark, l.unitsPerBatch]),
+    [['sample', 'get_model_hit', 1024]],
+  );
 });

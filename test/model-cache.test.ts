@@ -4,7 +4,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -49,7 +59,15 @@ describe('ModelCache', () => {
       process.env.CARO_CACHE_DIR = dir;
       delete process.env.CARO_CACHE_MAX_BYTES;
       const store = await ModelCache.open();
-      assert.deepEqual(store.stats(), { dir, count: 0, bytes: 0, maxBytes: 10 * 2 ** 30, hits: 0, misses: 0, evictions: 0 });
+      assert.deepEqual(store.stats(), {
+        dir,
+        count: 0,
+        bytes: 0,
+        maxBytes: 10 * 2 ** 30,
+        hits: 0,
+        misses: 0,
+        evictions: 0,
+      });
       await store.close();
       // The environment gives a new store its limit; a store keeps the one it has.
       process.env.CARO_CACHE_MAX_BYTES = '512MiB';
@@ -86,7 +104,15 @@ describe('ModelCache', () => {
     assert.equal(store.has('other'), false);
     assert.deepEqual(store.get(model.id)?.path, model.path);
     assert.equal(store.get('other'), undefined);
-    assert.deepEqual(store.stats(), { dir, count: 1, bytes: src.data.length, maxBytes: DEFAULT_MAX_BYTES, hits: 1, misses: 1, evictions: 0 });
+    assert.deepEqual(store.stats(), {
+      dir,
+      count: 1,
+      bytes: src.data.length,
+      maxBytes: DEFAULT_MAX_BYTES,
+      hits: 1,
+      misses: 1,
+      evictions: 0,
+    });
     assert.deepEqual(ls(dir, 'tmp'), []);
     await store.close();
   });
@@ -100,7 +126,11 @@ describe('ModelCache', () => {
     const model = await store.add('m', src.path, { move: true, sha256: src.sha256.toUpperCase() });
     assert.equal(existsSync(src.path), false);
     assert.deepEqual(readFileSync(model.path), src.data);
-    await assert.rejects(store.add('again', model.path, { move: true }), RangeError, 'a file of the store cannot be moved into it');
+    await assert.rejects(
+      store.add('again', model.path, { move: true }),
+      RangeError,
+      'a file of the store cannot be moved into it',
+    );
     assert.deepEqual(readFileSync(model.path), src.data);
     await store.close();
   });
@@ -112,7 +142,10 @@ describe('ModelCache', () => {
     const before = readFileSync(join(dir, 'journal'));
     const src = source('b');
     const wrong = 'ab'.repeat(32);
-    await assert.rejects(store.add('b', src.path, { sha256: wrong }), (e: Error) => e.message.includes(wrong) && e.message.includes(src.sha256));
+    await assert.rejects(
+      store.add('b', src.path, { sha256: wrong }),
+      (e: Error) => e.message.includes(wrong) && e.message.includes(src.sha256),
+    );
     assert.deepEqual(ids(store), ['kept']);
     assert.deepEqual(ls(dir, 'tmp'), []);
     assert.equal(ls(dir, 'models').length, 1);
@@ -141,7 +174,10 @@ describe('ModelCache', () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir, maxBytes: 10 * KiB });
     await store.add('a', source('a').path);
-    await assert.rejects(store.add('huge', source('huge', 11 * KiB).path), (e: Error) => e instanceof RangeError && /maxBytes/.test(e.message));
+    await assert.rejects(
+      store.add('huge', source('huge', 11 * KiB).path),
+      (e: Error) => e instanceof RangeError && /maxBytes/.test(e.message),
+    );
     assert.deepEqual(ids(store), ['a']);
     assert.equal(ls(dir, 'models').length, 1);
     assert.deepEqual(ls(dir, 'tmp'), []);
@@ -152,14 +188,32 @@ describe('ModelCache', () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });
     const src = source('ids', 100);
-    const odd = ['../x', '../../../../etc/passwd', '/etc/passwd', 'a/b\\c', 'C:\\models\\m.gguf', '.', '..', ' ', '\u{1F600}', 'x'.repeat(256), '\ud800', '\udc00', '__proto__'];
+    const odd = [
+      '../x',
+      '../../../../etc/passwd',
+      '/etc/passwd',
+      'a/b\\c',
+      'C:\\models\\m.gguf',
+      '.',
+      '..',
+      ' ',
+      '\u{1F600}',
+      'x'.repeat(256),
+      '\ud800',
+      '\udc00',
+      '__proto__',
+    ];
     for (const id of odd) {
       const model = await store.add(id, src.path);
       assert.equal(dirname(model.path), join(dir, 'models'), id);
       assert.match(model.path.slice(model.path.lastIndexOf('/') + 1), /^[0-9a-f]{32}-[0-9a-f]{16}(\.[a-z0-9]+)?$/);
     }
     assert.equal(store.list().length, odd.length);
-    assert.equal(new Set(store.list().map((m) => m.path)).size, odd.length, 'distinct ids, distinct files (lone surrogates too)');
+    assert.equal(
+      new Set(store.list().map((m) => m.path)).size,
+      odd.length,
+      'distinct ids, distinct files (lone surrogates too)',
+    );
     await store.close();
     const reopened = await ModelCache.open({ dir });
     assert.deepEqual(new Set(ids(reopened)), new Set(odd));
@@ -201,11 +255,21 @@ describe('ModelCache', () => {
       [['m', src.path, 'fast'], TypeError, /^options/],
     ];
     for (const [args, type, message] of badAdds) {
-      await assert.rejects((store.add as (...a: unknown[]) => Promise<CachedModel>)(...args), (e: Error) => e instanceof type && message.test(e.message), String(args));
+      await assert.rejects(
+        (store.add as (...a: unknown[]) => Promise<CachedModel>)(...args),
+        (e: Error) => e instanceof type && message.test(e.message),
+        String(args),
+      );
     }
     await assert.rejects(store.fetch('m', 'not a url'), (e: Error) => e instanceof TypeError && /^url/.test(e.message));
-    await assert.rejects(store.fetch('m', 'file:///etc/passwd'), (e: Error) => e instanceof RangeError && /^url/.test(e.message));
-    await assert.rejects(store.fetch('m', 'http://127.0.0.1/', { onProgress: 1 as never }), /^TypeError: options.onProgress/);
+    await assert.rejects(
+      store.fetch('m', 'file:///etc/passwd'),
+      (e: Error) => e instanceof RangeError && /^url/.test(e.message),
+    );
+    await assert.rejects(
+      store.fetch('m', 'http://127.0.0.1/', { onProgress: 1 as never }),
+      /^TypeError: options.onProgress/,
+    );
     assert.deepEqual(ids(store), ['present']);
     assert.deepEqual(readFileSync(join(dir, 'journal')), journal);
     assert.deepEqual(ls(dir, 'tmp'), []);
@@ -221,7 +285,11 @@ describe('ModelCache', () => {
       [{ dir, backend: 'gpu' }, RangeError, /options.backend/],
     ];
     for (const [options, type, message] of badOpens) {
-      await assert.rejects(ModelCache.open(options as never), (e: Error) => e instanceof type && message.test(e.message), JSON.stringify(options));
+      await assert.rejects(
+        ModelCache.open(options as never),
+        (e: Error) => e instanceof type && message.test(e.message),
+        JSON.stringify(options),
+      );
     }
     assert.equal(existsSync(join(root, 'never')), false);
   });
@@ -380,7 +448,13 @@ describe('ModelCache', () => {
     await store.close();
     const journal = join(dir, 'journal');
     const intact = readFileSync(journal);
-    for (const tail of ['123 abcd', '40 00000000 {"t":"add","id":"x"}\n', '\0'.repeat(4096), '{"t":"rm","id":"a"}\n', '\n\n']) {
+    for (const tail of [
+      '123 abcd',
+      '40 00000000 {"t":"add","id":"x"}\n',
+      '\0'.repeat(4096),
+      '{"t":"rm","id":"a"}\n',
+      '\n\n',
+    ]) {
       writeFileSync(journal, Buffer.concat([intact, Buffer.from(tail)]));
       const reopened = await ModelCache.open({ dir });
       assert.deepEqual(ids(reopened), ['b', 'a'], JSON.stringify(tail.slice(0, 20)));
@@ -446,7 +520,10 @@ describe('ModelCache', () => {
     assert.deepEqual(ids(other), ['d', 'c']);
     await other.close();
     // Checked against the old limit before copying, against the new one under the lock.
-    await assert.rejects(plain.add('f', source('f', 24 * KiB).path), (e: Error) => e instanceof RangeError && /maxBytes \(20480\)/.test(e.message));
+    await assert.rejects(
+      plain.add('f', source('f', 24 * KiB).path),
+      (e: Error) => e instanceof RangeError && /maxBytes \(20480\)/.test(e.message),
+    );
     assert.equal(plain.stats().maxBytes, 20 * KiB);
     assert.deepEqual(ls(dir, 'tmp'), []);
     await plain.add('e', source('e', 8 * KiB).path);
@@ -476,7 +553,11 @@ describe('ModelCache', () => {
     await store.add('d', source('d').path);
     await store.close();
     const appended = readFileSync(journal).subarray(before.length).toString().trim().split('\n');
-    const last = JSON.parse(appended.at(-1)!.replace(/^\d+ [0-9a-f]{8} /, '')) as { t: string; id: string; evicted: string[] };
+    const last = JSON.parse(appended.at(-1)!.replace(/^\d+ [0-9a-f]{8} /, '')) as {
+      t: string;
+      id: string;
+      evicted: string[];
+    };
     assert.deepEqual([last.t, last.id, last.evicted], ['add', 'd', ['a']]);
     assert.ok(!appended.some((line) => line.includes('"t":"rm"')), 'no separate rm record');
     // Power lost in the middle of that line: the add never happened, and a's file was not yet deleted.
@@ -497,7 +578,15 @@ describe('ModelCache', () => {
     const journal = join(dir, 'journal');
     const [header, ...rest] = readFileSync(journal, 'utf8').split('\n');
     const old = JSON.parse(header.replace(/^\d+ [0-9a-f]{8} /, '')) as Record<string, unknown>;
-    writeFileSync(journal, [encodeRecord({ ...old, t: 'journal', v: 1 }).toString().trim(), ...rest].join('\n'));
+    writeFileSync(
+      journal,
+      [
+        encodeRecord({ ...old, t: 'journal', v: 1 })
+          .toString()
+          .trim(),
+        ...rest,
+      ].join('\n'),
+    );
     const reopened = await ModelCache.open({ dir });
     assert.deepEqual(ids(reopened), ['a']);
     await reopened.close();
@@ -525,7 +614,10 @@ describe('ModelCache', () => {
     const store = await ModelCache.open({ dir });
     const model = await store.add('a', source('a').path);
     for (const path of [join(dir, 'journal'), model.path]) {
-      await assert.rejects(store.add('b', path, { move: true }), (e: Error) => e instanceof RangeError && /file of the store itself/.test(e.message));
+      await assert.rejects(
+        store.add('b', path, { move: true }),
+        (e: Error) => e instanceof RangeError && /file of the store itself/.test(e.message),
+      );
     }
     await store.close();
     const reopened = await ModelCache.open({ dir });

@@ -77,7 +77,11 @@ const base = await serveLoopback((req, res) => {
       const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
       const other = BODY.subarray(0, BODY.length - 1000);
       if (start > 0) {
-        res.writeHead(206, { 'content-range': `bytes ${start}-${other.length - 1}/${other.length}`, 'content-length': other.length - start, etag: '"v1"' });
+        res.writeHead(206, {
+          'content-range': `bytes ${start}-${other.length - 1}/${other.length}`,
+          'content-length': other.length - start,
+          etag: '"v1"',
+        });
         return res.end(other.subarray(start));
       }
       res.writeHead(200, { 'content-length': other.length, etag: '"v1"' });
@@ -104,7 +108,9 @@ const base = await serveLoopback((req, res) => {
         etag: '"v1"',
         ...(start > 0 && { 'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}` }),
       });
-      return void res.write(BODY.subarray(start, start + 100 * 1024), () => setTimeout(() => res.socket?.destroy(), 20));
+      return void res.write(BODY.subarray(start, start + 100 * 1024), () =>
+        setTimeout(() => res.socket?.destroy(), 20),
+      );
     }
     case '/changed':
       // A new version: If-Range no longer matches, so the whole body comes back.
@@ -144,14 +150,20 @@ describe('ModelCache.fetch', () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });
     const progress: [number, number | undefined][] = [];
-    const model = await store.fetch('org/model.gguf', `${base}/plain`, { sha256: SHA, onProgress: (done, total) => progress.push([done, total]) });
+    const model = await store.fetch('org/model.gguf', `${base}/plain`, {
+      sha256: SHA,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
     assert.equal(model.sha256, SHA);
     assert.equal(model.bytes, BODY.length);
     assert.deepEqual(readFileSync(model.path), BODY);
     assert.deepEqual(seen('/plain'), [undefined]);
     assert.ok(progress.length > 1);
     assert.deepEqual(progress.at(-1), [BODY.length, BODY.length]);
-    assert.ok(progress.every(([done], i) => i === 0 || done > progress[i - 1][0]), 'progress only grows');
+    assert.ok(
+      progress.every(([done], i) => i === 0 || done > progress[i - 1][0]),
+      'progress only grows',
+    );
     const hit = await store.fetch('org/model.gguf', `${base}/plain`);
     assert.equal(hit.path, model.path);
     assert.equal(seen('/plain').length, 1);
@@ -261,7 +273,10 @@ describe('ModelCache.fetch', () => {
     const store = await ModelCache.open({ dir });
     assert.equal((await store.fetch('r', `${base}/redirect`)).sha256, SHA);
     assert.equal(seen('/model-via-redirect').length, 1);
-    await assert.rejects(store.fetch('loop', `${base}/loop`), (e: Error) => e instanceof DownloadError && e.message.includes(`${base}/loop`) && /redirects/.test(e.message));
+    await assert.rejects(
+      store.fetch('loop', `${base}/loop`),
+      (e: Error) => e instanceof DownloadError && e.message.includes(`${base}/loop`) && /redirects/.test(e.message),
+    );
     assert.deepEqual(leftovers(dir), []);
     await store.close();
   });
@@ -278,7 +293,9 @@ describe('ModelCache.fetch', () => {
     assert.equal(seen('/missing').length, 1, 'a 404 is not retried');
     await assert.rejects(store.fetch('m', `${base}/broken`), /HTTP 500.*after 5 attempts/);
     assert.equal(seen('/broken').length, 5, 'a 500 is retried');
-    await assert.rejects(store.fetch('m', 'http://127.0.0.1:1/refused'), (e: Error) => e.message.includes('http://127.0.0.1:1/refused'));
+    await assert.rejects(store.fetch('m', 'http://127.0.0.1:1/refused'), (e: Error) =>
+      e.message.includes('http://127.0.0.1:1/refused'),
+    );
     assert.equal(store.has('m'), false);
     assert.deepEqual(leftovers(dir), []);
     assert.deepEqual(readdirSync(join(dir, 'models')), []);
@@ -289,7 +306,10 @@ describe('ModelCache.fetch', () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });
     const wrong = 'e'.repeat(64);
-    await assert.rejects(store.fetch('m', `${base}/plain-mismatch`, { sha256: wrong }), (e: Error) => e.message.includes(`${base}/plain-mismatch`) && e.message.includes(wrong));
+    await assert.rejects(
+      store.fetch('m', `${base}/plain-mismatch`, { sha256: wrong }),
+      (e: Error) => e.message.includes(`${base}/plain-mismatch`) && e.message.includes(wrong),
+    );
     assert.equal(store.has('m'), false);
     assert.deepEqual(leftovers(dir), []);
     assert.deepEqual(readdirSync(join(dir, 'models')), []);
@@ -311,7 +331,10 @@ describe('ModelCache.fetch', () => {
   test('a body larger than maxBytes is refused before it is downloaded', async () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir, maxBytes: 1024 });
-    await assert.rejects(store.fetch('m', `${base}/plain-big`), (e: Error) => e instanceof RangeError && /maxBytes/.test(e.message));
+    await assert.rejects(
+      store.fetch('m', `${base}/plain-big`),
+      (e: Error) => e instanceof RangeError && /maxBytes/.test(e.message),
+    );
     assert.deepEqual(leftovers(dir), []);
     await store.close();
   });
@@ -321,7 +344,8 @@ describe('ModelCache.fetch', () => {
     const store = await ModelCache.open({ dir });
     const pending = store.fetch('m', `${base}/stall-once`, { sha256: SHA });
     const partial = () => leftovers(dir).filter((n) => n.endsWith('.download'));
-    while (!partial().some((n) => statSync(join(dir, 'tmp', n)).size === 200 * 1024)) await new Promise((r) => setTimeout(r, 5));
+    while (!partial().some((n) => statSync(join(dir, 'tmp', n)).size === 200 * 1024))
+      await new Promise((r) => setTimeout(r, 5));
     await store.close();
     await assert.rejects(pending, /closed/);
     assert.equal(leftovers(dir).length, 2, 'the bytes and their record');
@@ -341,7 +365,10 @@ describe('ModelCache.fetch', () => {
     assert.equal(leftovers(dir).length, 2, 'the bytes and their record');
     const model = await store.fetch('m', `${base}/drops-five-times`, { sha256: SHA });
     assert.deepEqual(readFileSync(model.path), BODY);
-    assert.deepEqual(seen('/drops-five-times').slice(1), [1, 2, 3, 4, 5].map((k) => `bytes=${k * 100 * 1024}-`));
+    assert.deepEqual(
+      seen('/drops-five-times').slice(1),
+      [1, 2, 3, 4, 5].map((k) => `bytes=${k * 100 * 1024}-`),
+    );
     assert.deepEqual(leftovers(dir), []);
     await store.close();
   });
@@ -388,7 +415,10 @@ describe('ModelCache.fetch', () => {
     while (seen('/hang').length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     await store.close();
-    await assert.rejects(pending, (e: Error) => e instanceof DownloadError && e.message.includes(`${base}/hang`) && /closed/.test(e.message));
+    await assert.rejects(
+      pending,
+      (e: Error) => e instanceof DownloadError && e.message.includes(`${base}/hang`) && /closed/.test(e.message),
+    );
     assert.deepEqual(leftovers(dir), []);
   });
 });

@@ -52,9 +52,19 @@ describe('journal framing', () => {
     const damaged = Buffer.from(lines[1]);
     damaged[damaged.length - 5] ^= 0x01; // inside the JSON: the CRC no longer matches
     const decoded = decodeRecords(Buffer.concat([lines[0], damaged, lines[2]]));
-    assert.deepEqual(decoded.records.map((r) => r.id), ['a', 'c']);
+    assert.deepEqual(
+      decoded.records.map((r) => r.id),
+      ['a', 'c'],
+    );
     assert.equal(decoded.skipped, 1);
-    for (const garbage of ['\n\n\n', '12 00000000 {}\n', '2 00000000 []\n', '\0\0\0\0\n', 'x'.repeat(100), '9999999999 12345678 {}\n']) {
+    for (const garbage of [
+      '\n\n\n',
+      '12 00000000 {}\n',
+      '2 00000000 []\n',
+      '\0\0\0\0\n',
+      'x'.repeat(100),
+      '9999999999 12345678 {}\n',
+    ]) {
       assert.deepEqual(decodeRecords(Buffer.from(garbage)).records, [], JSON.stringify(garbage));
     }
     // A valid frame around JSON that is not a record object is not a record.
@@ -72,10 +82,19 @@ describe('Journal', () => {
     const reader = new Journal(path);
     assert.equal((await reader.read()).reset, true);
     await writer.append([{ t: 'add', id: 'a' }], true);
-    await writer.append([{ t: 'rm', id: 'a' }, { t: 'add', id: 'b' }], false);
+    await writer.append(
+      [
+        { t: 'rm', id: 'a' },
+        { t: 'add', id: 'b' },
+      ],
+      false,
+    );
     const next = await reader.read();
     assert.equal(next.reset, false);
-    assert.deepEqual(next.records.map((r) => r.t), ['add', 'rm', 'add']);
+    assert.deepEqual(
+      next.records.map((r) => r.t),
+      ['add', 'rm', 'add'],
+    );
     assert.deepEqual((await reader.read()).records, []);
     assert.equal(reader.records, 4);
     assert.equal(reader.size, readFileSync(path).length);
@@ -91,11 +110,17 @@ describe('Journal', () => {
     appendFileSync(path, encodeRecord({ t: 'add', id: 'torn' }).subarray(0, 20));
     const fresh = new Journal(path);
     const read = await fresh.read();
-    assert.deepEqual(read.records.map((r) => r.id), ['a']);
+    assert.deepEqual(
+      read.records.map((r) => r.id),
+      ['a'],
+    );
     assert.equal(read.truncated, 20);
     assert.equal(readFileSync(path).length, intact);
     await fresh.append([{ t: 'add', id: 'b' }], true);
-    assert.deepEqual((await new Journal(path).read()).records.map((r) => r.id), ['a', 'b']);
+    assert.deepEqual(
+      (await new Journal(path).read()).records.map((r) => r.id),
+      ['a', 'b'],
+    );
   });
 
   test('a rewrite starts a new generation: readers of the old one read everything again', async () => {
@@ -104,7 +129,13 @@ describe('Journal', () => {
     const a = new Journal(path);
     const b = new Journal(path);
     await a.read();
-    await a.append([{ t: 'add', id: 'x' }, { t: 'rm', id: 'x' }], true);
+    await a.append(
+      [
+        { t: 'add', id: 'x' },
+        { t: 'rm', id: 'x' },
+      ],
+      true,
+    );
     await b.read();
     await a.rewrite([{ t: 'add', id: 'y' }]);
     assert.deepEqual(readdirSync(dir), ['journal'], 'no temporary file is left');
@@ -124,8 +155,15 @@ describe('Journal', () => {
     writeFileSync(path, bytes);
     const read = await new Journal(path).read();
     assert.equal(read.reset, true);
-    assert.deepEqual(read.records.map((r) => r.id), ['kept']);
-    assert.deepEqual((await new Journal(path).read()).records.map((r) => r.id), ['kept'], 'rewritten with a good header');
+    assert.deepEqual(
+      read.records.map((r) => r.id),
+      ['kept'],
+    );
+    assert.deepEqual(
+      (await new Journal(path).read()).records.map((r) => r.id),
+      ['kept'],
+      'rewritten with a good header',
+    );
   });
 
   test('a journal of a newer version is refused, not misread', async () => {
@@ -156,7 +194,11 @@ describe('sizes', () => {
 
   test('parseSize refuses what is not a size, naming the argument', () => {
     for (const text of ['', 'GB', '-1GB', '1e9', '10 XB', '1,5GB', '99999999PiB']) {
-      assert.throws(() => parseSize(text, '--max-bytes'), (e: Error) => e instanceof RangeError && /--max-bytes/.test(e.message), text);
+      assert.throws(
+        () => parseSize(text, '--max-bytes'),
+        (e: Error) => e instanceof RangeError && /--max-bytes/.test(e.message),
+        text,
+      );
     }
   });
 

@@ -42,7 +42,9 @@ describe('acquireLock', () => {
     await new Promise((r) => setTimeout(r, 50));
     order.push('first releases');
     await first();
-    await (await second)();
+    await (
+      await second
+    )();
     assert.deepEqual(order, ['first releases', 'second']);
   });
 
@@ -54,10 +56,12 @@ describe('acquireLock', () => {
     await release();
   });
 
-  test("a lock with our pid but not our token (an earlier process with this pid) is broken", async () => {
+  test('a lock with our pid but not our token (an earlier process with this pid) is broken', async () => {
     const path = lockPath();
     writeFileSync(path, `${process.pid}\n${hostname()}\nnot-ours\n`);
-    await (await acquireLock(path, { timeoutMs: 2000 }))();
+    await (
+      await acquireLock(path, { timeoutMs: 2000 })
+    )();
   });
 
   test('an unreadable lock is respected while young and broken when old', async () => {
@@ -66,13 +70,18 @@ describe('acquireLock', () => {
     await assert.rejects(acquireLock(path, { timeoutMs: 100 }), /timed out .* held by an unknown process/);
     const old = (Date.now() - 60_000) / 1000;
     utimesSync(path, old, old);
-    await (await acquireLock(path, { timeoutMs: 2000 }))();
+    await (
+      await acquireLock(path, { timeoutMs: 2000 })
+    )();
   });
 
   test('a live holder makes a taker time out with a message naming the lock and the holder', async () => {
     const path = lockPath();
     const release = await acquireLock(path);
-    await assert.rejects(acquireLock(path, { timeoutMs: 100 }), (e: Error) => e.message.includes(path) && e.message.includes(`pid ${process.pid}`));
+    await assert.rejects(
+      acquireLock(path, { timeoutMs: 100 }),
+      (e: Error) => e.message.includes(path) && e.message.includes(`pid ${process.pid}`),
+    );
     await release();
   });
 

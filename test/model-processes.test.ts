@@ -26,7 +26,10 @@ interface Run {
  * Starts a writer. `killAfterMs` is asked at the start (line undefined) and
  * after every line of output whether to SIGKILL it, and after how many ms.
  */
-function runWriter(args: string[], killAfterMs?: (line: string | undefined, lines: string[]) => number | undefined): Promise<Run> {
+function runWriter(
+  args: string[],
+  killAfterMs?: (line: string | undefined, lines: string[]) => number | undefined,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [writer, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
@@ -98,7 +101,8 @@ describe('ModelCache across processes', () => {
         assert.deepEqual(readdirSync(join(dir, 'tmp')), [], `round ${round}: temporary files survived the open`);
         const present = new Map(store.list().map((m) => [m.id, m]));
         for (const [id, sha] of acked) {
-          if (removed.has(id)) assert.equal(present.has(id), false, `round ${round}: ${id} was removed (acknowledged) but is back`);
+          if (removed.has(id))
+            assert.equal(present.has(id), false, `round ${round}: ${id} was removed (acknowledged) but is back`);
           else if (!removing.has(id)) {
             assert.ok(present.has(id), `round ${round}: acknowledged ${id} is missing`);
             assert.equal(present.get(id)!.sha256, sha, `round ${round}: ${id} has other content`);
@@ -106,7 +110,11 @@ describe('ModelCache across processes', () => {
         }
         for (const id of present.keys()) assert.ok(/^w\/model-\d+$/.test(id), id);
         const verdict = await store.verify();
-        assert.deepEqual({ corrupted: verdict.corrupted, missing: verdict.missing }, { corrupted: [], missing: [] }, `round ${round}`);
+        assert.deepEqual(
+          { corrupted: verdict.corrupted, missing: verdict.missing },
+          { corrupted: [], missing: [] },
+          `round ${round}`,
+        );
         assert.equal(readdirSync(join(dir, 'models')).length, present.size, `round ${round}: files no model owns`);
       } finally {
         await store.close();
@@ -114,14 +122,18 @@ describe('ModelCache across processes', () => {
     }
     assert.ok(acked.size > 20, `only ${acked.size} adds were acknowledged over ${kills} kills`);
     assert.ok(removed.size > 0);
-    t.diagnostic(`${kills} kills (${killedBeforeReady} before ready), ${acked.size} acknowledged adds, ${removed.size} removes`);
+    t.diagnostic(
+      `${kills} kills (${killedBeforeReady} before ready), ${acked.size} acknowledged adds, ${removed.size} removes`,
+    );
   });
 
   test('two processes adding and removing at once lose nothing', async () => {
     const dir = join(root, 'together');
     const scratch = join(root, 'together-scratch');
     mkdirSync(scratch, { recursive: true });
-    const runs = await Promise.all(['p', 'q'].map((prefix) => runWriter([dir, prefix, '0', '40', String(GiB), scratch])));
+    const runs = await Promise.all(
+      ['p', 'q'].map((prefix) => runWriter([dir, prefix, '0', '40', String(GiB), scratch])),
+    );
     const expected = new Map<string, string>();
     for (const run of runs) {
       assert.equal(run.code, 0);
@@ -146,7 +158,9 @@ describe('ModelCache across processes', () => {
     const scratch = join(root, 'small-scratch');
     mkdirSync(scratch, { recursive: true });
     const maxBytes = 256 * 1024;
-    const runs = await Promise.all(['p', 'q'].map((prefix) => runWriter([dir, prefix, '0', '30', String(maxBytes), scratch])));
+    const runs = await Promise.all(
+      ['p', 'q'].map((prefix) => runWriter([dir, prefix, '0', '30', String(maxBytes), scratch])),
+    );
     const acked = new Map<string, string>();
     for (const run of runs) {
       assert.equal(run.code, 0);
@@ -155,7 +169,8 @@ describe('ModelCache across processes', () => {
     const store = await ModelCache.open({ dir, maxBytes });
     const { bytes, count } = store.stats();
     assert.ok(bytes <= maxBytes && count > 0, `${count} models, ${bytes} bytes`);
-    for (const model of store.list()) assert.equal(model.sha256, acked.get(model.id), `${model.id} was acknowledged with this content`);
+    for (const model of store.list())
+      assert.equal(model.sha256, acked.get(model.id), `${model.id} was acknowledged with this content`);
     assert.equal((await store.verify()).valid.length, count);
     assert.equal(readdirSync(join(dir, 'models')).length, count);
     assert.equal(store.stats().evictions, 0, 'the writers left it within the limit');

@@ -5,8 +5,15 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 const npmCli = process.env.npm_execpath;
 
 /** Runs npm with `args`; returns its status and output. */
-export function npm(args: string[], options: SpawnSyncOptions = {}): { status: number | null; stdout: string; stderr: string } {
+export function npm(
+  args: string[],
+  options: SpawnSyncOptions = {},
+): { status: number | null; stdout: string; stderr: string } {
   const [command, commandArgs] = npmCli ? [process.execPath, [npmCli, ...args]] : ['npm', args];
-  const result = spawnSync(command, commandArgs, { shell: !npmCli && process.platform === 'win32', ...options, encoding: 'utf8' });
+  const result = spawnSync(command, commandArgs, {
+    shell: !npmCli && process.platform === 'win32',
+    ...options,
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }

@@ -45,9 +45,15 @@ describe('prebuilt binaries', () => {
     for (const binary of binaries.filter((b) => b.startsWith('linux-'))) {
       const text = readFileSync(join(root, 'prebuilds', binary)).toString('latin1');
       const needs = [...text.matchAll(/\b(GLIBC|GLIBCXX)_(\d+(?:\.\d+)+)\b/g)];
-      assert.ok(needs.some(([, library]) => library === 'GLIBC'), `${binary} names no glibc version`);
+      assert.ok(
+        needs.some(([, library]) => library === 'GLIBC'),
+        `${binary} names no glibc version`,
+      );
       for (const [name, library, version] of needs) {
-        assert.ok(!newer(version.split('.').map(Number), newest[library]), `${binary} needs ${name}, but Node 20 runs with ${library}_${newest[library].join('.')}`);
+        assert.ok(
+          !newer(version.split('.').map(Number), newest[library]),
+          `${binary} needs ${name}, but Node 20 runs with ${library}_${newest[library].join('.')}`,
+        );
       }
     }
   });
@@ -86,8 +92,13 @@ test('the package ships what it needs and nothing else', () => {
   ]) {
     assert.ok(files.includes(needed), `${needed} is missing from the package`);
   }
-  const allowed = /^(LICENSE|README\.md|package\.json|binding\.gyp|scripts\/source-hash\.mjs|native\/[^/]+\.(cc|h)|dist\/(lru\.wasm|src\/([a-z]+\/)?[^/]+\.(js|d\.ts))|prebuilds\/[^/]+\/[^/]+\.node)$/;
-  assert.deepEqual(files.filter((f) => !allowed.test(f)), [], 'the harness is its own package (bench/)');
+  const allowed =
+    /^(LICENSE|README\.md|package\.json|binding\.gyp|scripts\/source-hash\.mjs|native\/[^/]+\.(cc|h)|dist\/(lru\.wasm|src\/([a-z]+\/)?[^/]+\.(js|d\.ts))|prebuilds\/[^/]+\/[^/]+\.node)$/;
+  assert.deepEqual(
+    files.filter((f) => !allowed.test(f)),
+    [],
+    'the harness is its own package (bench/)',
+  );
 });
 
 test('the harness package ships its compiled harness and nothing else', () => {
@@ -97,6 +108,9 @@ test('the harness package ships its compiled harness and nothing else', () => {
   for (const needed of ['package.json', 'dist/cli.js', 'dist/run.js', 'dist/worker.js', 'dist/models.js']) {
     assert.ok(files.includes(needed), `${needed} is missing from caro-cache-bench`);
   }
-  assert.deepEqual(files.filter((f) => !/^(package\.json|dist\/[^/]+\.js)$/.test(f)), []);
+  assert.deepEqual(
+    files.filter((f) => !/^(package\.json|dist\/[^/]+\.js)$/.test(f)),
+    [],
+  );
   assert.ok(!files.some((f) => f.includes('selftest')), 'the clock self-test needs devDependencies and stays out');
 });

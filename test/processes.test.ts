@@ -26,14 +26,21 @@ test('samples are taken one round at a time, the order rotating, and each job ge
     { name: 'c', samples: 2 },
     { name: 'skipped', samples: 5, skip: true },
   ]);
-  const results = await interleave<{ type: string; name: string; taken?: number; cpus?: string }>(script, specs, undefined);
+  const results = await interleave<{ type: string; name: string; taken?: number; cpus?: string }>(
+    script,
+    specs,
+    undefined,
+  );
   assert.deepEqual(turns(log), ['a', 'b', 'c', 'b', 'c', 'a', 'a', 'b']);
-  assert.deepEqual(results.map(({ cpus: _, ...result }) => result), [
-    { type: 'sample', name: 'a', taken: 3 },
-    { type: 'sample', name: 'b', taken: 3 },
-    { type: 'sample', name: 'c', taken: 2 },
-    { type: 'skip', name: 'skipped' },
-  ]);
+  assert.deepEqual(
+    results.map(({ cpus: _, ...result }) => result),
+    [
+      { type: 'sample', name: 'a', taken: 3 },
+      { type: 'sample', name: 'b', taken: 3 },
+      { type: 'sample', name: 'c', taken: 2 },
+      { type: 'skip', name: 'skipped' },
+    ],
+  );
 });
 
 test('a process that dies fails the whole cell with its name, and the others are ended', async () => {
@@ -48,14 +55,24 @@ test('a process that dies fails the whole cell with its name, and the others are
 test('a one-shot process returns every line it printed', async () => {
   const { jobs: specs } = jobs([{ name: 'once', samples: 1, skip: true }]);
   const results = await runProcess<{ type: string; name: string }>(script, specs[0].job, 'once', undefined);
-  assert.deepEqual(results.map(({ type, name }) => ({ type, name })), [{ type: 'skip', name: 'once' }]);
+  assert.deepEqual(
+    results.map(({ type, name }) => ({ type, name })),
+    [{ type: 'skip', name: 'once' }],
+  );
 });
 
-test('on Linux every process runs on the one CPU chosen, the first allowed unless asked', { skip: process.platform !== 'linux' }, async () => {
-  const where = placement(undefined);
-  assert.equal(where.cpu, Number(/^Cpus_allowed_list:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]));
-  const { jobs: specs } = jobs([{ name: 'pinned', samples: 1, skip: true }]);
-  const [result] = await runProcess<{ cpus: string }>(script, specs[0].job, 'pinned', where.cpu);
-  assert.equal(result.cpus, String(where.cpu));
-  assert.throws(() => placement(1 << 20), (e: unknown) => e instanceof RangeError && /--cpu must be a CPU this process may use/.test(e.message));
-});
+test(
+  'on Linux every process runs on the one CPU chosen, the first allowed unless asked',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const where = placement(undefined);
+    assert.equal(where.cpu, Number(/^Cpus_allowed_list:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]));
+    const { jobs: specs } = jobs([{ name: 'pinned', samples: 1, skip: true }]);
+    const [result] = await runProcess<{ cpus: string }>(script, specs[0].job, 'pinned', where.cpu);
+    assert.equal(result.cpus, String(where.cpu));
+    assert.throws(
+      () => placement(1 << 20),
+      (e: unknown) => e instanceof RangeError && /--cpu must be a CPU this process may use/.test(e.message),
+    );
+  },
+);

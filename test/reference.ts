@@ -58,7 +58,8 @@ export class ReferenceLru<V> {
     this.counters.sets++;
     while (
       this.#entries.size > 1 &&
-      (this.#entries.size > this.#limits.maxEntries || this.#total > BigInt(Math.min(this.#limits.maxBytes, Number.MAX_SAFE_INTEGER)))
+      (this.#entries.size > this.#limits.maxEntries ||
+        this.#total > BigInt(Math.min(this.#limits.maxBytes, Number.MAX_SAFE_INTEGER)))
     ) {
       const [oldest, entry] = this.#entries.entries().next().value!;
       this.#entries.delete(oldest);

@@ -148,7 +148,16 @@ test('is deterministic', () => {
 
 test('shows the environment, every subject and every benchmark', () => {
   const html = renderReport(fakeSummary());
-  const env = ['Fake CPU 9000 @ 4.20GHz', 'CPU 3 (taskset)', 'v20.99.1', '11.3.244.8-node.99', 'linux/x64', '16.0 GiB', 'source sha256 abc123', '18 KiB'];
+  const env = [
+    'Fake CPU 9000 @ 4.20GHz',
+    'CPU 3 (taskset)',
+    'v20.99.1',
+    '11.3.244.8-node.99',
+    'linux/x64',
+    '16.0 GiB',
+    'source sha256 abc123',
+    '18 KiB',
+  ];
   for (const s of env) {
     assert.ok(html.includes(s), `missing environment item ${s}`);
   }
@@ -156,7 +165,8 @@ test('shows the environment, every subject and every benchmark', () => {
   for (const s of [...subjects, 'package not installed', 'no size-aware eviction']) {
     assert.ok(html.includes(s), `missing ${s}`);
   }
-  for (const id of ['get-hit', 'evict-oversize']) assert.ok(html.includes(`data-benchmark="${id}"`), `missing benchmark ${id}`);
+  for (const id of ['get-hit', 'evict-oversize'])
+    assert.ok(html.includes(`data-benchmark="${id}"`), `missing benchmark ${id}`);
   assert.ok(html.includes('2025-01-02T03:04:05.000Z'));
 });
 
@@ -165,7 +175,10 @@ test('the sections come in order', () => {
   const ids = ['environment', 'summary', 'benchmarks', 'changes', 'scale', 'memory', 'skipped'];
   const at = ids.map((id) => html.indexOf(`<section id="${id}"`));
   for (const i of at) assert.ok(i > 0, 'a section is missing');
-  assert.deepEqual([...at].sort((a, b) => a - b), at);
+  assert.deepEqual(
+    [...at].sort((a, b) => a - b),
+    at,
+  );
 });
 
 test('the summary table shows estimates, verdicts, ratios and changes', () => {
@@ -214,7 +227,11 @@ test('each benchmark has a bar chart, fastest first, and a density plot per cell
     const fastestFirst = [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point);
     const bySpeed = fastestFirst.map((c) => bars.indexOf(`>${c.subject}</text>`));
     for (const i of bySpeed) assert.ok(i >= 0, 'every cell has a labelled bar');
-    assert.deepEqual([...bySpeed].sort((x, y) => x - y), bySpeed, `${b.id}: bars not sorted fastest first`);
+    assert.deepEqual(
+      [...bySpeed].sort((x, y) => x - y),
+      bySpeed,
+      `${b.id}: bars not sorted fastest first`,
+    );
     // One whisker (three lines) per bar, drawn in the whisker style.
     assert.equal(count(bars, 'stroke="#111827" stroke-width="1.2"'), 3 * b.cells.length);
     assert.ok(section.includes('mean '), 'density plots mark the mean');
@@ -223,19 +240,24 @@ test('each benchmark has a bar chart, fastest first, and a density plot per cell
   assert.match(evict, /class="note">Skipped: <strong>lru-cache<\/strong> \(no size-aware eviction\)/);
   // The peer, the floor and the engines are coloured by kind.
   const getHit = element(html, 'section', 'data-benchmark="get-hit"');
-  for (const colour of ['#2563eb', '#d97706', '#6b7280']) assert.ok(getHit.includes(`fill="${colour}"`), `no bar in ${colour}`);
+  for (const colour of ['#2563eb', '#d97706', '#6b7280'])
+    assert.ok(getHit.includes(`fill="${colour}"`), `no bar in ${colour}`);
 });
 
 test('the scale chart is log-x over 10², 10⁴, 10⁶ with a line per subject', () => {
   const html = renderReport(fakeSummary());
   const scale = element(html, 'section', 'id="scale"');
   assert.equal(count(scale, '<svg'), 1);
-  for (const tick of ['10²', '10³', '10⁴', '10⁵', '10⁶']) assert.ok(scale.includes(`>${tick}</text>`), `missing tick ${tick}`);
+  for (const tick of ['10²', '10³', '10⁴', '10⁵', '10⁶'])
+    assert.ok(scale.includes(`>${tick}</text>`), `missing tick ${tick}`);
   assert.equal(count(scale, '<polyline'), 3);
   assert.equal(count(scale, '<circle'), 9);
   for (const s of ['native', 'ts', 'lru-cache']) assert.ok(scale.includes(`>${s}</text>`), `no legend for ${s}`);
   // log x: the three points of a line are evenly spaced
-  const first = /<polyline points="([^"]+)"/.exec(scale)![1]!.split(' ').map((p) => Number(p.split(',')[0]));
+  const first = /<polyline points="([^"]+)"/
+    .exec(scale)![1]!
+    .split(' ')
+    .map((p) => Number(p.split(',')[0]));
   assert.equal(first.length, 3);
   assert.ok(Math.abs(first[1]! - first[0]! - (first[2]! - first[1]!)) < 0.2, `x not log-spaced: ${first}`);
 });

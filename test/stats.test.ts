@@ -113,7 +113,10 @@ test('descriptive functions reject too-short input', () => {
 test('percentile interpolates linearly between ranks (sorted or not)', () => {
   // rank = p/100 * (n - 1) on [1, 2, 3, 4]:
   // p=25 -> rank 0.75 -> 1.75; p=50 -> 1.5 -> 2.5; p=90 -> 2.7 -> 3.7.
-  for (const xs of [[1, 2, 3, 4], [4, 1, 3, 2]]) {
+  for (const xs of [
+    [1, 2, 3, 4],
+    [4, 1, 3, 2],
+  ]) {
     const copy = xs.slice();
     assert.equal(percentile(xs, 0), 1);
     assert.equal(percentile(xs, 100), 4);
@@ -366,15 +369,19 @@ test('bootstrap resamples uniformly with replacement', () => {
   // permutation-only "bootstrap" would always give all distinct values).
   const counts = new Array<number>(10).fill(0);
   let withRepeats = 0;
-  bootstrap([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], (buf) => {
-    const seen = new Set<number>();
-    for (const v of buf) {
-      counts[v]!++;
-      seen.add(v);
-    }
-    if (seen.size < 10) withRepeats++;
-    return 0;
-  }, { resamples: 5000, seed: 2 });
+  bootstrap(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    (buf) => {
+      const seen = new Set<number>();
+      for (const v of buf) {
+        counts[v]!++;
+        seen.add(v);
+      }
+      if (seen.size < 10) withRepeats++;
+      return 0;
+    },
+    { resamples: 5000, seed: 2 },
+  );
   const chi2 = counts.reduce((acc, o) => acc + (o - 5000) ** 2 / 5000, 0);
   assert.ok(chi2 < 27.88, `chi2 = ${chi2}, counts ${counts.join(',')}`); // chi2(9) 0.999 quantile
   assert.ok(withRepeats > 4990, `${withRepeats} of 5000 resamples had a repeated value`);
@@ -423,7 +430,9 @@ test('estimates has criterion estimates.json shape and consistent values', () =>
   // True parameters (500, sigma 20) should be inside the CIs.
   assert.ok(e.mean.confidence_interval.lower_bound < 500 && 500 < e.mean.confidence_interval.upper_bound);
   assert.ok(e.std_dev.confidence_interval.lower_bound < 20 && 20 < e.std_dev.confidence_interval.upper_bound);
-  assert.ok(e.median_abs_dev.confidence_interval.lower_bound < 20 && 20 < e.median_abs_dev.confidence_interval.upper_bound);
+  assert.ok(
+    e.median_abs_dev.confidence_interval.lower_bound < 20 && 20 < e.median_abs_dev.confidence_interval.upper_bound,
+  );
   // The mean's bootstrap SE must agree with the analytic sigma/√n.
   relClose(e.mean.standard_error, stdDev(xs) / 10, 0.1);
   assert.deepEqual(estimates(xs, { resamples: 10_000, seed: 4 }), e, 'reproducible');

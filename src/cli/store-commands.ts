@@ -30,7 +30,11 @@ interface Command {
   details?: string;
   options: Options;
   positionals: number;
-  run(store: () => Promise<ModelCache>, positionals: string[], values: Record<string, string | boolean | undefined>): Promise<number>;
+  run(
+    store: () => Promise<ModelCache>,
+    positionals: string[],
+    values: Record<string, string | boolean | undefined>,
+  ): Promise<number>;
 }
 
 /** A one-line error, as every other failure: `caro-cache: ...` on stderr. */
@@ -45,7 +49,9 @@ function shortDate(iso: string): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '))
+    .join('\n');
 }
 
 function describeModel(verb: string, model: CachedModel): string {
@@ -97,10 +103,15 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }
       if (models.length > 0) {
-        const rows = [['ID', 'SIZE', 'LAST USED', 'SHA256'], ...models.map((m) => [m.id, formatBytes(m.bytes), shortDate(m.lastAccessed), m.sha256.slice(0, 12)])];
+        const rows = [
+          ['ID', 'SIZE', 'LAST USED', 'SHA256'],
+          ...models.map((m) => [m.id, formatBytes(m.bytes), shortDate(m.lastAccessed), m.sha256.slice(0, 12)]),
+        ];
         console.log(table(rows));
       }
-      console.log(`${stats.count} model${stats.count === 1 ? '' : 's'}, ${formatBytes(stats.bytes)} of ${formatBytes(stats.maxBytes)} in ${stats.dir}`);
+      console.log(
+        `${stats.count} model${stats.count === 1 ? '' : 's'}, ${formatBytes(stats.bytes)} of ${formatBytes(stats.maxBytes)} in ${stats.dir}`,
+      );
       return 0;
     },
   },
@@ -115,7 +126,10 @@ Prints the model's path. Least recently used models are evicted until it fits.`,
     positionals: 2,
     async run(open, [id, file], values) {
       const store = await open();
-      const model = await store.add(id, file, { sha256: values.sha256 as string | undefined, move: values.move as boolean });
+      const model = await store.add(id, file, {
+        sha256: values.sha256 as string | undefined,
+        move: values.move as boolean,
+      });
       console.log(describeModel('added', model));
       return 0;
     },
@@ -142,7 +156,10 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const model = await store.fetch(id, url, { sha256: values.sha256 as string | undefined, onProgress: bar?.update });
+        const model = await store.fetch(id, url, {
+          sha256: values.sha256 as string | undefined,
+          onProgress: bar?.update,
+        });
         bar?.done();
         console.log(describeModel('fetched', model));
       } catch (error) {
@@ -193,7 +210,9 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
       else {
         for (const id of result.corrupted) console.log(`corrupted  ${id}`);
         for (const id of result.missing) console.log(`missing    ${id}`);
-        console.log(`${result.valid.length} valid, ${result.corrupted.length} corrupted, ${result.missing.length} missing`);
+        console.log(
+          `${result.valid.length} valid, ${result.corrupted.length} corrupted, ${result.missing.length} missing`,
+        );
       }
       return result.corrupted.length + result.missing.length > 0 ? 1 : 0;
     },
@@ -219,7 +238,8 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
   },
   gc: {
     args: '--max-bytes SIZE',
-    summary: "set the store's limit to SIZE, evicting least recently used models until it fits; drop vanished files and leftovers",
+    summary:
+      "set the store's limit to SIZE, evicting least recently used models until it fits; drop vanished files and leftovers",
     options: {},
     positionals: 0,
     async run(open) {
@@ -267,13 +287,23 @@ export async function runStoreCommand(name: string, args: string[]): Promise<num
     return 0;
   }
   if (positionals.length !== command.positionals) {
-    const wanted = command.positionals === 0 ? 'no arguments' : `${command.positionals} argument${command.positionals === 1 ? '' : 's'}`;
-    throw new RangeError(`${name} takes ${wanted}, got ${positionals.length}: usage: caro-cache ${name} ${command.args}`);
+    const wanted =
+      command.positionals === 0
+        ? 'no arguments'
+        : `${command.positionals} argument${command.positionals === 1 ? '' : 's'}`;
+    throw new RangeError(
+      `${name} takes ${wanted}, got ${positionals.length}: usage: caro-cache ${name} ${command.args}`,
+    );
   }
-  const maxBytes = values['max-bytes'] === undefined ? undefined : parseSize(values['max-bytes'] as string, '--max-bytes');
+  const maxBytes =
+    values['max-bytes'] === undefined ? undefined : parseSize(values['max-bytes'] as string, '--max-bytes');
   let store: ModelCache | undefined;
   const open = async () => {
-    store = await ModelCache.open({ dir: values.dir as string | undefined, maxBytes, backend: values.backend as BackendName | 'auto' | undefined });
+    store = await ModelCache.open({
+      dir: values.dir as string | undefined,
+      maxBytes,
+      backend: values.backend as BackendName | 'auto' | undefined,
+    });
     return store;
   };
   try {

@@ -73,7 +73,12 @@ class Retriable extends Error {}
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRIABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
-function request(url: URL, headers: Record<string, string>, signal: AbortSignal | undefined, idleTimeoutMs: number): Promise<IncomingMessage> {
+function request(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+  idleTimeoutMs: number,
+): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.get(url, { headers, signal }, resolve);
@@ -95,13 +100,18 @@ async function get(
     if (!REDIRECTS.has(status)) return { response, url };
     response.resume();
     const location = response.headers.location;
-    if (location === undefined) throw new DownloadError(`GET ${start.href}: HTTP ${status} redirect without a Location`, start.href, status);
+    if (location === undefined)
+      throw new DownloadError(`GET ${start.href}: HTTP ${status} redirect without a Location`, start.href, status);
     if (redirects >= options.maxRedirects) {
       throw new DownloadError(`GET ${start.href}: more than ${options.maxRedirects} redirects`, start.href, status);
     }
     url = new URL(location, url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new DownloadError(`GET ${start.href}: redirected to ${url.protocol} URL ${url.href}, not HTTP(S)`, start.href, status);
+      throw new DownloadError(
+        `GET ${start.href}: redirected to ${url.protocol} URL ${url.href}, not HTTP(S)`,
+        start.href,
+        status,
+      );
     }
   }
 }
@@ -126,7 +136,11 @@ function contentRange(response: IncomingMessage): { start: number; total?: numbe
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<Hashed> {
   const start = new URL(url);
   const attempts = options.attempts ?? 5;
-  const settings = { maxRedirects: options.maxRedirects ?? 5, idleTimeoutMs: options.idleTimeoutMs ?? 30_000, signal: options.signal };
+  const settings = {
+    maxRedirects: options.maxRedirects ?? 5,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    signal: options.signal,
+  };
   const retryDelayMs = options.retryDelayMs ?? 200;
   const durableEvery = options.durableEvery ?? 64 * 2 ** 20;
   const file = await open(dest, options.resume ? 'r+' : 'wx');
@@ -177,7 +191,13 @@ export async function download(url: string, dest: string, options: DownloadOptio
         const where = final.href === start.href ? start.href : `${start.href} (redirected to ${final.href})`;
         const status = response.statusCode ?? 0;
         const range = status === 206 ? contentRange(response) : undefined;
-        if (status === 206 && done > 0 && range !== undefined && range.start === done && (range.total === undefined || total === undefined || range.total === total)) {
+        if (
+          status === 206 &&
+          done > 0 &&
+          range !== undefined &&
+          range.start === done &&
+          (range.total === undefined || total === undefined || range.total === total)
+        ) {
           total = range.total ?? total;
         } else if (status === 200 || status === 206) {
           // A fresh body: the whole resource, or a range we cannot join to what we have.
@@ -231,7 +251,11 @@ export async function download(url: string, dest: string, options: DownloadOptio
           const status = /HTTP (\d{3})/.exec(message)?.[1];
           const text = message.startsWith('GET ') ? message : `GET ${start.href}: ${message}`;
           gaveUp = status === undefined || RETRIABLE_STATUS.has(Number(status));
-          throw new DownloadError(`${text} (after ${attempts} attempts)`, start.href, status === undefined ? undefined : Number(status));
+          throw new DownloadError(
+            `${text} (after ${attempts} attempts)`,
+            start.href,
+            status === undefined ? undefined : Number(status),
+          );
         }
         await sleep(retryDelayMs * 2 ** (attempt - 1), undefined, { signal: options.signal });
       }
@@ -241,8 +265,16 @@ export async function download(url: string, dest: string, options: DownloadOptio
   } catch (error) {
     // A partial is kept after a cancel or a network that stayed down, and
     // flushed first, so a later call can trust all of it.
-    let kept = options.keepPartial === true && (options.signal?.aborted === true || gaveUp) && validator !== undefined && done > 0;
-    if (kept) kept = await flush().then(() => true, () => false);
+    let kept =
+      options.keepPartial === true &&
+      (options.signal?.aborted === true || gaveUp) &&
+      validator !== undefined &&
+      done > 0;
+    if (kept)
+      kept = await flush().then(
+        () => true,
+        () => false,
+      );
     await file.close().catch(() => {});
     if (!kept) await removeFile(dest);
     if (options.signal?.aborted) {

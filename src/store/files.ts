@@ -81,7 +81,8 @@ export async function copyHashing(source: string, dest: string): Promise<Hashed>
       const buffer = chunk as Buffer;
       hash.update(buffer);
       let written = 0;
-      while (written < buffer.length) written += (await out.write(buffer, written, buffer.length - written)).bytesWritten;
+      while (written < buffer.length)
+        written += (await out.write(buffer, written, buffer.length - written)).bytesWritten;
       bytes += buffer.length;
     }
     await out.sync();

@@ -38,7 +38,8 @@ export function isSha256(value: unknown): value is string {
 /** Checks an optional SHA-256 given by a caller; returns it in lower case. */
 export function checkSha256(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string of 64 hex digits, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`${name} must be a string of 64 hex digits, got ${describe(value)}`);
   const sha256 = value.toLowerCase();
   if (!isSha256(sha256)) throw new RangeError(`${name} must be 64 hex digits (a SHA-256), got ${describe(value)}`);
   return sha256;

@@ -115,7 +115,9 @@ function decodeLine(bytes: Buffer, start: number, newline: number): JournalRecor
 }
 
 function isHeader(record: JournalRecord | undefined): record is Header {
-  return record !== undefined && record.t === 'journal' && typeof record.gen === 'string' && typeof record.v === 'number';
+  return (
+    record !== undefined && record.t === 'journal' && typeof record.gen === 'string' && typeof record.v === 'number'
+  );
 }
 
 export interface ReadResult {
@@ -185,7 +187,9 @@ export class Journal {
         return { reset: true, records, skipped: decoded.skipped + 1, truncated: size - decoded.end };
       }
       if (head.header.v > JOURNAL_VERSION) {
-        throw new Error(`${this.path} is a version ${head.header.v} journal; this caro-cache reads version ${JOURNAL_VERSION}`);
+        throw new Error(
+          `${this.path} is a version ${head.header.v} journal; this caro-cache reads version ${JOURNAL_VERSION}`,
+        );
       }
       const reset = head.header.gen !== this.#generation || size < this.#offset;
       const from = reset ? head.end : this.#offset;

@@ -144,7 +144,9 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       if (!ownerAlive(owner, current.ageMs) && breakStale(path, current.text)) continue;
       if (Date.now() >= deadline) {
         const who = owner === undefined ? 'an unknown process' : `pid ${owner.pid} on ${owner.host}`;
-        throw new Error(`timed out after ${timeoutMs} ms waiting for the lock ${path}, held by ${who}; if that process is gone, delete the file`);
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for the lock ${path}, held by ${who}; if that process is gone, delete the file`,
+        );
       }
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, 50);

@@ -100,7 +100,9 @@ export function defaultDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The limit a new store starts with when `maxBytes` is not given. */
 export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
-  return env.CARO_CACHE_MAX_BYTES ? parseSize(env.CARO_CACHE_MAX_BYTES, 'the CARO_CACHE_MAX_BYTES environment variable') : DEFAULT_MAX_BYTES;
+  return env.CARO_CACHE_MAX_BYTES
+    ? parseSize(env.CARO_CACHE_MAX_BYTES, 'the CARO_CACHE_MAX_BYTES environment variable')
+    : DEFAULT_MAX_BYTES;
 }
 
 interface Entry {
@@ -129,7 +131,15 @@ function iso(ms: number): string {
 
 /** An add, with the ids it evicted: one checksummed line, so a torn write loses both or neither. */
 function addRecord(entry: Entry, evicted: string[] = []): JournalRecord {
-  const record: JournalRecord = { t: 'add', id: entry.id, file: entry.file, bytes: entry.bytes, sha256: entry.sha256, addedAt: entry.addedAt, at: entry.accessed };
+  const record: JournalRecord = {
+    t: 'add',
+    id: entry.id,
+    file: entry.file,
+    bytes: entry.bytes,
+    sha256: entry.sha256,
+    addedAt: entry.addedAt,
+    at: entry.accessed,
+  };
   if (evicted.length > 0) record.evicted = evicted;
   return record;
 }
@@ -186,7 +196,11 @@ export class ModelCache {
   #stale = false;
   readonly #fetches = new Map<
     string,
-    { promise: Promise<CachedModel>; listeners: Set<(done: number, total?: number) => void>; expected: string | undefined }
+    {
+      promise: Promise<CachedModel>;
+      listeners: Set<(done: number, total?: number) => void>;
+      expected: string | undefined;
+    }
   >();
   readonly #downloads = new Set<AbortController>();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -238,9 +252,12 @@ export class ModelCache {
     }
     let maxBytes: number | undefined;
     if (o.maxBytes !== undefined) {
-      if (typeof o.maxBytes !== 'number') throw new TypeError(`options.maxBytes must be a number, got ${describe(o.maxBytes)}`);
+      if (typeof o.maxBytes !== 'number')
+        throw new TypeError(`options.maxBytes must be a number, got ${describe(o.maxBytes)}`);
       if (!Number.isSafeInteger(o.maxBytes) || o.maxBytes < 0) {
-        throw new RangeError(`options.maxBytes must be a non-negative integer no larger than 2^53-1, got ${o.maxBytes}`);
+        throw new RangeError(
+          `options.maxBytes must be a non-negative integer no larger than 2^53-1, got ${o.maxBytes}`,
+        );
       }
       maxBytes = o.maxBytes;
     }
@@ -295,66 +312,76 @@ export class ModelCache {
     checkPath(source, 'source');
     const o = checkOptions(options);
     const expected = checkSha256(o.sha256, 'options.sha256');
-    if (o.move !== undefined && typeof o.move !== 'boolean') throw new TypeError(`options.move must be a boolean, got ${describe(o.move)}`);
+    if (o.move !== undefined && typeof o.move !== 'boolean')
+      throw new TypeError(`options.move must be a boolean, got ${describe(o.move)}`);
     const move = o.move === true;
     const from = resolve(source);
     // Registered before the first await, so a remove or clear called next waits for it.
-    return this.#adding(id, this.#track(async () => {
-      let info;
-      let real;
-      try {
-        info = await stat(from);
-        real = await realpath(from);
-      } catch (error) {
-        throw new Error(`source ${source} cannot be read: ${(error as Error).message}`, { cause: error });
-      }
-      // Moving the journal or a model's file would lose what the store holds.
-      if (move && isInside(await realpath(this.#dir), real)) {
-        throw new RangeError(`source ${source} is a file of the store itself and cannot be moved into it`);
-      }
-      if (!info.isFile()) throw new TypeError(`source must be a regular file, ${source} is not`);
-      this.#checkFits(info.size, `source ${source}`);
-      const temp = this.#tempPath('part');
-      activeTemps.add(temp);
-      let committed = false;
-      try {
-        let hashed: Hashed;
-        let linked = false;
-        // A hard link stages a move without copying (the source stays until
-        // the model is recorded); a symbolic link's target is copied instead.
-        if (move && !(await lstat(from)).isSymbolicLink()) {
-          try {
-            await link(from, temp);
-            linked = true;
-          } catch (error) {
-            if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(code(error) ?? '')) throw error;
+    return this.#adding(
+      id,
+      this.#track(async () => {
+        let info;
+        let real;
+        try {
+          info = await stat(from);
+          real = await realpath(from);
+        } catch (error) {
+          throw new Error(`source ${source} cannot be read: ${(error as Error).message}`, { cause: error });
+        }
+        // Moving the journal or a model's file would lose what the store holds.
+        if (move && isInside(await realpath(this.#dir), real)) {
+          throw new RangeError(`source ${source} is a file of the store itself and cannot be moved into it`);
+        }
+        if (!info.isFile()) throw new TypeError(`source must be a regular file, ${source} is not`);
+        this.#checkFits(info.size, `source ${source}`);
+        const temp = this.#tempPath('part');
+        activeTemps.add(temp);
+        let committed = false;
+        try {
+          let hashed: Hashed;
+          let linked = false;
+          // A hard link stages a move without copying (the source stays until
+          // the model is recorded); a symbolic link's target is copied instead.
+          if (move && !(await lstat(from)).isSymbolicLink()) {
+            try {
+              await link(from, temp);
+              linked = true;
+            } catch (error) {
+              if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(code(error) ?? '')) throw error;
+            }
           }
-        }
-        if (linked) {
-          hashed = await hashFile(temp);
-          await fsyncFile(temp);
-        } else {
-          hashed = await copyHashing(from, temp);
-        }
-        if (expected !== undefined && hashed.sha256 !== expected) {
-          throw new Error(`options.sha256 does not match ${source}: expected ${expected}, the file's SHA-256 is ${hashed.sha256}; nothing was added`);
-        }
-        this.#checkFits(hashed.bytes, `source ${source}`);
-        const model = await this.#commit(id, temp, hashed);
-        committed = true;
-        if (move && from !== model.path) {
-          try {
-            await unlink(from);
-          } catch (error) {
-            if (code(error) !== 'ENOENT') throw new Error(`added ${JSON.stringify(id)}, but could not remove the source ${source}: ${(error as Error).message}`, { cause: error });
+          if (linked) {
+            hashed = await hashFile(temp);
+            await fsyncFile(temp);
+          } else {
+            hashed = await copyHashing(from, temp);
           }
+          if (expected !== undefined && hashed.sha256 !== expected) {
+            throw new Error(
+              `options.sha256 does not match ${source}: expected ${expected}, the file's SHA-256 is ${hashed.sha256}; nothing was added`,
+            );
+          }
+          this.#checkFits(hashed.bytes, `source ${source}`);
+          const model = await this.#commit(id, temp, hashed);
+          committed = true;
+          if (move && from !== model.path) {
+            try {
+              await unlink(from);
+            } catch (error) {
+              if (code(error) !== 'ENOENT')
+                throw new Error(
+                  `added ${JSON.stringify(id)}, but could not remove the source ${source}: ${(error as Error).message}`,
+                  { cause: error },
+                );
+            }
+          }
+          return model;
+        } finally {
+          activeTemps.delete(temp);
+          if (!committed) await removeFile(temp);
         }
-        return model;
-      } finally {
-        activeTemps.delete(temp);
-        if (!committed) await removeFile(temp);
-      }
-    }));
+      }),
+    );
   }
 
   /**
@@ -390,7 +417,12 @@ export class ModelCache {
     if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.get(id)!;
     this.#misses++;
     // Registered before the first await, so a remove or clear called next waits for it.
-    return this.#adding(id, this.#track(() => this.#getOrDownload(id, url, expected, onProgress as ((done: number, total?: number) => void) | undefined)));
+    return this.#adding(
+      id,
+      this.#track(() =>
+        this.#getOrDownload(id, url, expected, onProgress as ((done: number, total?: number) => void) | undefined),
+      ),
+    );
   }
 
   /**
@@ -399,12 +431,18 @@ export class ModelCache {
    * where this one would not, or bring what this one wants: it is awaited,
    * then the store is looked at again.
    */
-  async #getOrDownload(id: string, url: string, expected: string | undefined, onProgress: ((done: number, total?: number) => void) | undefined): Promise<CachedModel> {
+  async #getOrDownload(
+    id: string,
+    url: string,
+    expected: string | undefined,
+    onProgress: ((done: number, total?: number) => void) | undefined,
+  ): Promise<CachedModel> {
     for (;;) {
       let shared = this.#fetches.get(id);
       if (shared === undefined) {
         const present = this.#index.peek(id);
-        if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.#used(this.#index.get(id)!);
+        if (present !== undefined && (expected === undefined || present.sha256 === expected))
+          return this.#used(this.#index.get(id)!);
         const listeners = new Set<(done: number, total?: number) => void>();
         const promise = this.#track(() => this.#download(id, url, expected, listeners));
         const entry = { promise, listeners, expected };
@@ -572,12 +610,21 @@ export class ModelCache {
 
   #checkFits(bytes: number, what: string): void {
     if (bytes > this.#maxBytes) {
-      throw new RangeError(`${what} is ${bytes} bytes, larger than the store's maxBytes (${this.#maxBytes}); nothing was evicted`);
+      throw new RangeError(
+        `${what} is ${bytes} bytes, larger than the store's maxBytes (${this.#maxBytes}); nothing was evicted`,
+      );
     }
   }
 
   #model(entry: Entry): CachedModel {
-    return { id: entry.id, path: entry.path, bytes: entry.bytes, sha256: entry.sha256, addedAt: entry.addedAt, lastAccessed: iso(entry.accessed) };
+    return {
+      id: entry.id,
+      path: entry.path,
+      bytes: entry.bytes,
+      sha256: entry.sha256,
+      addedAt: entry.addedAt,
+      lastAccessed: iso(entry.accessed),
+    };
   }
 
   #tempPath(kind: 'part' | 'download'): string {
@@ -689,10 +736,15 @@ export class ModelCache {
         case 'add': {
           const { id, file, bytes, sha256, addedAt, at } = record;
           if (!isId(id) || !isModelFileName(file) || !isSha256(sha256)) break;
-          if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string') break;
+          if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string')
+            break;
           const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || Date.now();
-          if (Array.isArray(record.evicted)) for (const victim of record.evicted) if (isId(victim)) mention(victim, { kind: 'rm' });
-          mention(id, { kind: 'add', entry: { id, file, path: join(this.#models, file), bytes, sha256, addedAt, accessed, touched: 0 } });
+          if (Array.isArray(record.evicted))
+            for (const victim of record.evicted) if (isId(victim)) mention(victim, { kind: 'rm' });
+          mention(id, {
+            kind: 'add',
+            entry: { id, file, path: join(this.#models, file), bytes, sha256, addedAt, accessed, touched: 0 },
+          });
           break;
         }
         case 'rm':
@@ -703,7 +755,8 @@ export class ModelCache {
           cleared = true;
           break;
         case 'limit':
-          if (typeof record.maxBytes === 'number' && Number.isSafeInteger(record.maxBytes) && record.maxBytes >= 0) limit = record.maxBytes;
+          if (typeof record.maxBytes === 'number' && Number.isSafeInteger(record.maxBytes) && record.maxBytes >= 0)
+            limit = record.maxBytes;
           break;
         case 'touch': {
           const { ids, at } = record;
@@ -776,7 +829,16 @@ export class ModelCache {
       const previous = this.#index.peek(id);
       renameSync(temp, path);
       const now = Date.now();
-      const entry: Entry = { id, file, path, bytes: hashed.bytes, sha256: hashed.sha256, addedAt: iso(now), accessed: now, touched: 0 };
+      const entry: Entry = {
+        id,
+        file,
+        path,
+        bytes: hashed.bytes,
+        sha256: hashed.sha256,
+        addedAt: iso(now),
+        accessed: now,
+        touched: 0,
+      };
       if (previous !== undefined) previous.touched = 0;
       this.#victims = [];
       this.#index.set(id, entry, hashed.bytes);
@@ -794,7 +856,15 @@ export class ModelCache {
       }
       // If the append fails the record may still have reached the disk: the
       // file stays, owned after the reload or swept as an orphan at the next open.
-      await this.#append([addRecord(entry, victims.map((v) => v.id))], true);
+      await this.#append(
+        [
+          addRecord(
+            entry,
+            victims.map((v) => v.id),
+          ),
+        ],
+        true,
+      );
       this.#evictions += victims.length;
       const doomed = victims.map((v) => v.path);
       if (previous !== undefined && previous.file !== file) doomed.push(previous.path);
@@ -803,7 +873,12 @@ export class ModelCache {
     });
   }
 
-  async #download(id: string, url: string, expected: string | undefined, listeners: Set<(done: number, total?: number) => void>): Promise<CachedModel> {
+  async #download(
+    id: string,
+    url: string,
+    expected: string | undefined,
+    listeners: Set<(done: number, total?: number) => void>,
+  ): Promise<CachedModel> {
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
     if (found !== undefined && (expected === undefined || found.sha256 === expected)) {
@@ -837,7 +912,9 @@ export class ModelCache {
       });
       downloaded = true;
       if (expected !== undefined && hashed.sha256 !== expected) {
-        throw new Error(`GET ${url}: the download's SHA-256 is ${hashed.sha256}, not ${expected} (options.sha256); nothing was added`);
+        throw new Error(
+          `GET ${url}: the download's SHA-256 is ${hashed.sha256}, not ${expected} (options.sha256); nothing was added`,
+        );
       }
       return await this.#commit(id, temp, hashed);
     } finally {
@@ -919,7 +996,10 @@ export class ModelCache {
 
   /** Rewrites the journal as the limit and one add per model, least recently used first. Under the lock. */
   async #compact(): Promise<void> {
-    const snapshot = [limitRecord(this.#maxBytes), ...[...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry))];
+    const snapshot = [
+      limitRecord(this.#maxBytes),
+      ...[...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry)),
+    ];
     await this.#journal.rewrite(snapshot);
   }
 }

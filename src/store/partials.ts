@@ -145,6 +145,7 @@ async function readRecord(path: string, meta: string, url?: string): Promise<Par
   if (typeof recorded !== 'string' || (url !== undefined && recorded !== url)) return undefined;
   if (typeof validator !== 'string' || validator === '') return undefined;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes <= 0 || bytes > size) return undefined;
-  if (total !== undefined && (typeof total !== 'number' || !Number.isSafeInteger(total) || total < bytes)) return undefined;
+  if (total !== undefined && (typeof total !== 'number' || !Number.isSafeInteger(total) || total < bytes))
+    return undefined;
   return { bytes, validator, total };
 }
