@@ -74,8 +74,8 @@ describe('.github/workflows/ci.yml', () => {
   test('actionlint runs: broken copies of the workflow are reported', async () => {
     const broken: [string, string, RegExp][] = [
       [
-        'needs: [test, prebuild]',
-        'needs: [test, prebuild, docs]',
+        'needs: [lint, test, prebuild]',
+        'needs: [lint, test, prebuild, docs]',
         /\[job-needs\] job "release" needs job "docs" which does not exist/,
       ],
       [
@@ -144,17 +144,26 @@ describe('.github/workflows/ci.yml', () => {
     );
   });
 
-  test('releases from v* tags only, after the tests and prebuilds, testing the downloaded binaries', () => {
+  test('lints the sources: ESLint with the layering rule, and Prettier', () => {
+    assert.match(job('lint'), /- run: npm ci --ignore-scripts\n\s+- run: npm run lint\n/);
+  });
+
+  test('releases from v* tags only, after the lint, tests and prebuilds, testing the downloaded binaries', () => {
     const text = job('release');
     assert.match(text, /if: startsWith\(github\.ref, 'refs\/tags\/v'\)/);
-    assert.match(text, /needs: \[test, prebuild\]/);
+    assert.match(text, /needs: \[lint, test, prebuild\]/);
     assert.match(
       text,
       /uses: actions\/download-artifact@v4\n\s+with:\n\s+pattern: prebuilds-\*\n\s+path: prebuilds\n\s+merge-multiple: true/,
     );
     assert.match(text, /- run: npm test\n\s+env:\n\s+PREBUILDS_ONLY: '1'\n/);
     assert.match(text, /registry-url: https:\/\/registry\.npmjs\.org/);
-    assert.match(text, /- run: npm publish\n\s+env:\n\s+NODE_AUTH_TOKEN: \$\{\{ secrets\.NPM_TOKEN \}\}\n/);
+    // The library before the harness, which depends on it; both at the tag's version.
+    assert.match(
+      text,
+      /- run: npm publish && npm publish --workspace caro-cache-bench\n\s+env:\n\s+NODE_AUTH_TOKEN: \$\{\{ secrets\.NPM_TOKEN \}\}\n/,
+    );
+    assert.match(text, /require\('\.\/bench\/package\.json'\)\.version/);
     // Every step before publishing runs first.
     assert.ok(text.indexOf('npm test') < text.indexOf('npm publish'));
   });
