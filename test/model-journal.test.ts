@@ -6,7 +6,8 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { crc32, decodeRecords, encodeRecord, Journal } from '../src/store/journal.js';
+import { crc32 } from 'node:zlib';
+import { decodeRecords, encodeRecord, Journal } from '../src/store/journal.js';
 import { formatBytes, parseSize } from '../src/store/sizes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-journal-'));
