@@ -2,8 +2,8 @@
 // floors and peers, target verdicts, changes against a baseline, and the
 // regression gate. Pure functions; run.ts does the I/O.
 
-import { classifyOutliers, estimates, type Estimates } from './stats.js';
-import type { Cell, SubjectKind, Target } from './summary.js';
+import { classifyOutliers, estimates, type Comparison, type Estimates } from './stats.js';
+import type { Cell, SubjectKind, Summary, Target } from './summary.js';
 
 export interface RawSample {
   subject: string;
@@ -87,13 +87,43 @@ export function relate(
   }
 }
 
-/** Cells that regressed by more than `percent` with p below the significance level. */
-export function regressions(cells: Cell[], percent: number): Cell[] {
-  return cells.filter(
-    (c) =>
-      c.change !== undefined &&
-      c.change.verdict === 'regressed' &&
-      c.change.pValue < c.change.significance &&
-      c.change.mean.point_estimate > percent / 100,
+/** What the gate makes of one change: a regression beyond its threshold shown, ruled out, or neither yet. */
+export type GateReading = 'regressed' | 'passed' | 'inconclusive';
+
+/**
+ * The gate's reading of a change against `percent`: regressed when the whole
+ * interval of the change (net of the controls' drift) lies above it and the
+ * difference is significant, passed when the whole interval lies at or
+ * below it, and inconclusive otherwise: a wide interval never passes.
+ */
+export function gateReading(change: Comparison, percent: number): GateReading {
+  const { lower_bound: lower, upper_bound: upper } = change.mean.confidence_interval;
+  if (lower > percent / 100 && change.pValue < change.significance) return 'regressed';
+  if (upper <= percent / 100) return 'passed';
+  return 'inconclusive';
+}
+
+/** A gated change: the project's own subjects (engines, the store), at the default size and along the scale series. */
+export interface Gated {
+  benchmark: string;
+  subject: string;
+  entries: number;
+  change: Comparison;
+}
+
+/** The changes the gate reads in one summary; peers and floors are controls, not gated. */
+export function gated(summary: Summary): Gated[] {
+  const cells = summary.benchmarks.flatMap((b) =>
+    b.cells
+      .filter((c) => c.kind === 'engine' && c.change !== undefined)
+      .map((c) => ({ benchmark: b.id, subject: c.subject, entries: c.entries, change: c.change! })),
   );
+  const defaults = new Set(cells.map((c) => `${c.benchmark}/${c.subject}/${c.entries}`));
+  const points = summary.scale.flatMap((series) =>
+    series.points
+      .filter((p) => p.change !== undefined && !defaults.has(`${series.benchmark}/${series.subject}/${p.entries}`))
+      .filter(() => !series.subject.startsWith('floor:'))
+      .map((p) => ({ benchmark: series.benchmark, subject: series.subject, entries: p.entries, change: p.change! })),
+  );
+  return [...cells, ...points];
 }

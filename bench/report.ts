@@ -607,9 +607,14 @@ function changeSection(summary: Summary): string {
       ]);
     }
   }
+  const netOfControls = summary.benchmarks.some((b) => b.cells.some((c) => c.change?.normalisation === 'controls'));
   const rule = first
     ? ` Changes within ±${esc(sig(first.noiseThreshold * 100))} % are noise; ` +
-      `significance level ${esc(String(first.significance))}.`
+      `significance level ${esc(String(first.significance))}; ` +
+      `no change needs the whole interval within ±${esc(sig(first.threshold * 100))} %, else the change is inconclusive. ` +
+      (netOfControls
+        ? "Engines' changes are net of the drift of the peers and floors measured beside them in both runs."
+        : 'Changes are not normalised.')
     : '';
   const body = rows.length
     ? table(
@@ -726,7 +731,8 @@ table.env th { background: #f6f8fa; font-weight: 600; }
 .missed { background: #ffebe9; color: #a40e26; }
 .v-improved { color: #116329; font-weight: 600; }
 .v-regressed { color: #a40e26; font-weight: 600; }
-.v-no-change, .v-within-noise { color: #656d76; }
+.v-no-change { color: #656d76; }
+.v-inconclusive { color: #9a6700; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: baseline; }
 .k-engine { background: ${KIND_COLOUR.engine}; }
 .k-peer { background: ${KIND_COLOUR.peer}; }

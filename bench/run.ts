@@ -8,12 +8,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableBackends, BACKENDS, type BackendName } from 'caro-cache';
+import { availableBackends } from 'caro-cache';
 import { wasmModuleBytes } from 'caro-cache/internal';
-import { analyse, regressions, relate, type RawSample } from './analysis.js';
+import { analyse, gated, gateReading, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { renderReport } from './report.js';
@@ -32,24 +31,7 @@ import {
 } from './models.js';
 import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
-
-const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: npm run bench -- ...)
-
-  filter                       run only benchmarks whose id contains this text
-  --group cache|models         only this group: the in-memory engines beside the floors and
-                               npm peers, or the on-disk store beside JSON manifests (default: both)
-  --backend native|wasm|ts     only this engine (peers and floors still run); the store's index
-                               runs on it
-  --quick                      short sampling, scale up to 10^4 entries, no memory figures:
-                               about a minute
-  --save-baseline NAME         save this run as NAME (default: base)
-  --baseline NAME              compare against NAME and keep it unchanged
-  --fail-on-regression PCT     exit 1 if a cell regressed by more than PCT% (p < 0.05)
-  --check-targets              exit 1 if an engine misses a target
-  --cpu N                      run every benchmark process on CPU N (Linux, with taskset;
-                               default: the first CPU allowed)
-  --out DIR                    output root, one directory per group (default: target/criterion)
-  --help                       this text`;
+import { GROUPS, parse, USAGE, type Options } from './options.js';
 
 const DEFAULT_ENTRIES: Record<string, number> = {
   get_model_hit: 100,
@@ -62,58 +44,6 @@ const SCALE = [100, 10_000, 1_000_000];
 const QUICK_SCALE = [100, 10_000];
 const SCALED = ['get_model_hit', 'add_model'];
 const MEMORY_ENTRIES = 1_000_000;
-const GROUPS = ['cache', 'models'] as const;
-
-function parse(args: string[]) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      group: { type: 'string' },
-      backend: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      'save-baseline': { type: 'string' },
-      baseline: { type: 'string' },
-      'fail-on-regression': { type: 'string' },
-      'check-targets': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      cpu: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (positionals.length > 1) throw new RangeError(`one filter at most, got ${positionals.join(' ')}`);
-  if (values.backend !== undefined && !BACKENDS.includes(values.backend as never)) {
-    throw new RangeError(`--backend must be one of ${BACKENDS.join(', ')}, got ${values.backend}`);
-  }
-  if (values.group !== undefined && !GROUPS.includes(values.group as never)) {
-    throw new RangeError(`--group must be one of ${GROUPS.join(', ')}, got ${values.group}`);
-  }
-  const failOn = values['fail-on-regression'] === undefined ? undefined : Number(values['fail-on-regression']);
-  if (failOn !== undefined && !(failOn >= 0))
-    throw new RangeError('--fail-on-regression needs a non-negative percentage');
-  const cpu = values.cpu === undefined ? undefined : Number(values.cpu);
-  if (cpu !== undefined && !(Number.isSafeInteger(cpu) && cpu >= 0))
-    throw new RangeError(`--cpu needs a CPU number, got ${values.cpu}`);
-  if (values.baseline !== undefined && values['save-baseline'] !== undefined) {
-    throw new RangeError('--baseline and --save-baseline cannot be combined');
-  }
-  return {
-    help: values.help,
-    filter: positionals[0] ?? '',
-    groups: values.group === undefined ? [...GROUPS] : [values.group],
-    backend: values.backend as BackendName | undefined,
-    engines: values.backend === undefined ? [...BACKENDS] : [values.backend],
-    quick: values.quick,
-    compareWith: values.baseline ?? values['save-baseline'] ?? 'base',
-    saveAs: values.baseline === undefined ? (values['save-baseline'] ?? 'base') : undefined,
-    mustExist: values.baseline !== undefined,
-    failOn,
-    checkTargets: values['check-targets'],
-    out: resolve(values.out ?? 'target/criterion'),
-    cpu,
-  };
-}
-
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 const modelsPath = fileURLToPath(new URL('./models.js', import.meta.url));
 
@@ -127,6 +57,8 @@ interface Measured {
 /** One step of a group's measurement: one or more benchmark processes. */
 interface Step {
   label: string;
+  /** The benchmarks it samples; a gate that needs more samples of one runs its steps again. */
+  benchmarks: string[];
   run(): Promise<Measured[]>;
 }
 
@@ -139,8 +71,6 @@ interface Group {
   steps: Step[];
   skipped: Summary['skipped'];
 }
-
-type Options = ReturnType<typeof parse>;
 
 /** A subject measured at some number of entries. */
 interface Measuring {
@@ -163,6 +93,7 @@ function benchmarkStep(
 ): Step {
   return {
     label: `${benchmark} (${measured.length} processes in turn)`,
+    benchmarks: [benchmark],
     async run() {
       const jobs = measured.map(({ name, kind, entries }) => ({
         name: `${name} at ${entries} entries`,
@@ -178,6 +109,7 @@ function benchmarkStep(
 function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | undefined): Step {
   return {
     label: `memory of ${subject} at ${MEMORY_ENTRIES} entries`,
+    benchmarks: [],
     async run() {
       const job: Job = { type: 'memory', subject, kind, entries: MEMORY_ENTRIES };
       return (await runProcess<WorkerResult>(workerPath, job, subject, cpu)).map((result) => ({
@@ -191,14 +123,14 @@ function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | unde
 
 /** The in-memory caches: engines, npm peers and floors. */
 function cacheGroup(options: Options, cpu: number | undefined): Group | undefined {
-  const benchmarks = BENCHMARKS.filter((b) => b.id.includes(options.filter)).map((b) => ({
+  const benchmarks = BENCHMARKS.filter((b) => options.filter.test(b.id)).map((b) => ({
     ...b,
     entries: DEFAULT_ENTRIES[b.id],
   }));
   if (benchmarks.length === 0) return undefined;
-  const sampler = options.quick
-    ? { warmUpMs: 100, measureMs: 250, samples: 20 }
-    : { warmUpMs: 500, measureMs: 1500, samples: 50 };
+  const sampler = options.sampling(
+    options.quick ? { warmUpMs: 100, measureMs: 250, samples: 20 } : { warmUpMs: 500, measureMs: 1500, samples: 50 },
+  );
   const scale = options.quick ? QUICK_SCALE : SCALE;
   const skipped: Summary['skipped'] = [];
   const peers = PEERS.filter((peer) => {
@@ -206,7 +138,7 @@ function cacheGroup(options: Options, cpu: number | undefined): Group | undefine
       peer.load();
       return true;
     } catch {
-      skipped.push({ subject: peer.name, reason: 'not installed (a devDependency)' });
+      skipped.push({ subject: peer.name, reason: 'not installed (a dependency of caro-cache-bench)' });
       return false;
     }
   }).map((peer) => peer.name);
@@ -243,9 +175,9 @@ function cacheGroup(options: Options, cpu: number | undefined): Group | undefine
 
 /** The on-disk store beside the JSON-manifest baselines it replaces (bench/models.ts), one process per subject. */
 function modelsGroup(options: Options, cpu: number | undefined): Group | undefined {
-  const benchmarks = MODEL_BENCHMARKS.filter((b) => b.id.includes(options.filter));
+  const benchmarks = MODEL_BENCHMARKS.filter((b) => options.filter.test(b.id));
   if (benchmarks.length === 0) return undefined;
-  const sampler = options.quick ? MODEL_SAMPLER_QUICK : MODEL_SAMPLER;
+  const sampler = options.sampling(options.quick ? MODEL_SAMPLER_QUICK : MODEL_SAMPLER);
   // With --backend the store's index runs on that engine, else on the one 'auto' picks.
   const backend = options.backend ?? 'auto';
   const steps: Step[] = MODEL_SUBJECTS.map((subject) => {
@@ -253,6 +185,7 @@ function modelsGroup(options: Options, cpu: number | undefined): Group | undefin
     const job: ModelJob = { subject, benchmarks: benchmarks.map((b) => b.id), sampler, backend };
     return {
       label: subject,
+      benchmarks: benchmarks.map((b) => b.id),
       async run() {
         return (await runProcess<ModelSample>(modelsPath, job, subject, cpu)).map((result) => ({
           subject,
@@ -269,6 +202,13 @@ function modelsGroup(options: Options, cpu: number | undefined): Group | undefin
     steps,
     skipped: [],
   };
+}
+
+/** The time left, estimated from the steps done so far (each step takes roughly as long). */
+function timeLeft({ done, total, started }: { done: number; total: number; started: number }): string {
+  if (done <= 1) return '';
+  const seconds = (((performance.now() - started) / (done - 1)) * (total - done + 1)) / 1000;
+  return `, about ${seconds < 90 ? `${Math.ceil(seconds)} s` : `${Math.ceil(seconds / 60)} min`} left`;
 }
 
 function progress(text: string): void {
@@ -300,13 +240,14 @@ function environment(quick: boolean, where: Placement): Summary['environment'] {
   };
 }
 
-/** Runs every step of a group. */
-async function measure(group: Group, counter: { done: number; total: number }) {
+/** Runs the steps of a group (all of them, or those that sample one of `only`). */
+async function measure(group: Group, counter: { done: number; total: number; started: number }, only?: Set<string>) {
   const raws: RawSample[] = [];
   const memory: MemoryFigure[] = [];
   const skips = new Map<string, { subject: string; reason: string }[]>();
   for (const step of group.steps) {
-    progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label}`);
+    if (only !== undefined && !step.benchmarks.some((b) => only.has(b))) continue;
+    progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label}${timeLeft(counter)}`);
     for (const { subject, kind, result } of await step.run()) {
       if (result.type === 'sample') raws.push({ subject, kind, ...result });
       else if (result.type === 'skip')
@@ -337,19 +278,40 @@ function summarise(
   const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
   const cellsOf = new Map<string, Cell[]>();
   const scale = new Map<string, ScaleSeries>();
-  for (const raw of measured.raws) {
-    const isDefault = raw.entries === defaultEntries.get(raw.benchmark);
+  const analysed = measured.raws.map((raw) => {
     const dir = cellDir(root, raw.benchmark, raw.subject, raw.entries, defaultEntries.get(raw.benchmark)!);
-    const { cell, estimates, sample } = analyse(raw, resamples);
+    return { raw, dir, ...analyse(raw, resamples), base: readBaseline(dir, options.compareWith) };
+  });
+  for (const { raw, dir, cell, estimates, sample, base } of analysed) {
     writeNew(dir, { sampling_mode: 'Linear', ...sample }, estimates);
-    const base = readBaseline(dir, options.compareWith);
     if (base !== undefined) {
-      const comparison = compare(base, sample, { resamples });
+      // An engine's change is taken net of the drift of the controls (peers
+      // and floors) measured beside it in both runs; a control's own is raw.
+      const controls =
+        raw.kind !== 'engine'
+          ? []
+          : analysed
+              .filter(
+                (c) =>
+                  c.raw.kind !== 'engine' &&
+                  c.raw.benchmark === raw.benchmark &&
+                  c.raw.entries === raw.entries &&
+                  c.base !== undefined,
+              )
+              .map((c) => ({ base: c.base!, next: c.sample }));
+      const comparison = compare(base, sample, {
+        resamples,
+        noiseThreshold: options.noiseThreshold,
+        significance: options.significance,
+        threshold: options.failOn === undefined ? options.noiseThreshold : options.failOn / 100,
+        controls,
+      });
       writeChange(dir, comparison);
       cell.change = { ...comparison, baseline: options.compareWith };
     }
-    if (options.saveAs !== undefined) saveBaseline(dir, options.saveAs);
-    if (isDefault) cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
+    if (raw.entries === defaultEntries.get(raw.benchmark)) {
+      cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
+    }
     if (
       (raw.kind === 'engine' || SCALED_FLOORS.includes(raw.subject)) &&
       SCALED.includes(raw.benchmark) &&
@@ -357,7 +319,7 @@ function summarise(
     ) {
       const key = `${raw.benchmark}/${raw.subject}`;
       const series = scale.get(key) ?? { benchmark: raw.benchmark, subject: raw.subject, points: [] };
-      series.points.push({ entries: raw.entries, perUnit: cell.perUnit });
+      series.points.push({ entries: raw.entries, perUnit: cell.perUnit, change: cell.change });
       series.points.sort((a, b) => a.entries - b.entries);
       scale.set(key, series);
     }
@@ -393,6 +355,30 @@ function summarise(
   return summary;
 }
 
+type Measurement = Awaited<ReturnType<typeof measure>>;
+
+/** More samples of the same cells, appended: the sampler's sample sizes differ, which per-iteration statistics allow. */
+function merge(into: Measurement, more: Measurement): void {
+  const key = (r: RawSample) => `${r.benchmark}/${r.subject}/${r.entries}`;
+  const byKey = new Map(into.raws.map((r) => [key(r), r]));
+  for (const raw of more.raws) {
+    const old = byKey.get(key(raw));
+    if (old === undefined) throw new Error(`a gate round measured ${key(raw)}, which the run did not`);
+    old.iters = [...old.iters, ...raw.iters];
+    old.times = [...old.times, ...raw.times];
+  }
+}
+
+/** Saves this run's cells as the named baseline, once the gate is done with them. */
+function saveRun(group: Group, measured: Measurement, root: string, name: string): void {
+  const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
+  for (const raw of measured.raws) {
+    saveBaseline(cellDir(root, raw.benchmark, raw.subject, raw.entries, defaultEntries.get(raw.benchmark)!), name);
+  }
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
 /** Runs the harness with command-line arguments; returns the exit code. */
 export async function runBench(args: string[]): Promise<number> {
   const options = parse(args);
@@ -404,57 +390,109 @@ export async function runBench(args: string[]): Promise<number> {
   const groups = [cacheGroup(options, where.cpu), modelsGroup(options, where.cpu)].filter(
     (g): g is Group => g !== undefined && options.groups.includes(g.name),
   );
-  if (groups.length === 0) throw new RangeError(`no benchmark id contains "${options.filter}"`);
-  for (const group of groups) {
-    const root = join(options.out, group.name);
+  if (groups.length === 0) throw new RangeError(`no benchmark id matches ${options.filter}`);
+  if (options.list) {
+    for (const group of groups)
+      for (const b of group.benchmarks) console.log(`${group.name}/${b.id}: ${b.description}`);
+    return 0;
+  }
+  const roots = groups.map((group) => join(options.out, group.name));
+  groups.forEach((group, i) => {
     if (
       options.mustExist &&
       !baselineExists(
-        root,
+        roots[i],
         group.benchmarks.map((b) => b.id),
         options.compareWith,
       )
     ) {
-      throw new Error(`baseline "${options.compareWith}" does not exist under ${root}`);
+      throw new Error(`baseline "${options.compareWith}" does not exist under ${roots[i]}`);
+    }
+  });
+
+  const started = performance.now();
+  const counter = { done: 0, total: groups.reduce((n, g) => n + g.steps.length, 0), started };
+  const measured: Measurement[] = [];
+  for (const group of groups) measured.push(await measure(group, counter));
+  const env = environment(options.quick, where);
+  const analyseAll = () => groups.map((group, i) => summarise(group, measured[i], roots[i], options, env));
+  progress('analysing\n');
+  let summaries = analyseAll();
+
+  // The gate: while an engine's change can neither be told above the
+  // threshold nor ruled out, sample its benchmark again, up to --gate-time.
+  const readings = () =>
+    summaries.flatMap((summary, i) =>
+      gated(summary).map((g) => ({ group: groups[i].name, ...g, reading: gateReading(g.change, options.failOn!) })),
+    );
+  if (options.failOn !== undefined) {
+    const deadline = performance.now() + options.gateMs;
+    for (let round = 1; ; round++) {
+      const undecided = readings().filter((r) => r.reading === 'inconclusive');
+      if (undecided.length === 0 || performance.now() >= deadline) break;
+      const left = Math.max(0, (deadline - performance.now()) / 1000).toFixed(0);
+      progress(
+        `gate round ${round}: ${undecided.length} inconclusive, sampling again (${left} s of --gate-time left)\n`,
+      );
+      for (const [i, group] of groups.entries()) {
+        const only = new Set(undecided.filter((u) => u.group === group.name).map((u) => u.benchmark));
+        if (only.size === 0) continue;
+        const again = {
+          done: 0,
+          total: group.steps.filter((s) => s.benchmarks.some((b) => only.has(b))).length,
+          started: performance.now(),
+        };
+        merge(measured[i], await measure(group, again, only));
+      }
+      summaries = analyseAll();
     }
   }
+  if (options.saveAs !== undefined)
+    groups.forEach((group, i) => saveRun(group, measured[i], roots[i], options.saveAs!));
 
-  const counter = { done: 0, total: groups.reduce((n, g) => n + g.steps.length, 0) };
-  const measured: Awaited<ReturnType<typeof measure>>[] = [];
-  for (const group of groups) measured.push(await measure(group, counter));
-  progress('analysing\n');
-  const env = environment(options.quick, where);
-  const summaries = groups.map((group, i) =>
-    summarise(group, measured[i], join(options.out, group.name), options, env),
-  );
   summaries.forEach((summary, i) => print(summary, groups[i].name));
   console.log('');
-  for (const group of groups)
-    console.log(`report (${group.name}): ${join(options.out, group.name, 'report', 'index.html')}`);
+  for (const [i, group] of groups.entries())
+    console.log(`report (${group.name}): ${join(roots[i], 'report', 'index.html')}`);
 
-  let failed = false;
-  const all = summaries.flatMap((summary, i) => summary.benchmarks.map((b) => ({ group: groups[i].name, b })));
+  let code = 0;
   if (options.failOn !== undefined) {
-    for (const { group, b } of all) {
-      for (const c of regressions(b.cells, options.failOn)) {
-        console.error(
-          `regressed: ${group}/${b.id}/${c.subject} by ${(c.change!.mean.point_estimate * 100).toFixed(1)}% (p = ${c.change!.pValue.toPrecision(2)})`,
-        );
-        failed = true;
+    const all = readings();
+    for (const r of all.filter((r) => r.reading !== 'passed')) {
+      const c = r.change;
+      const interval = `[${pct(c.mean.confidence_interval.lower_bound)}, ${pct(c.mean.confidence_interval.upper_bound)}]`;
+      const net =
+        c.normalisation === 'controls' ? `, net of the controls' drift x${c.drift.point_estimate.toFixed(2)}` : '';
+      const what = `${r.group}/${r.benchmark}/${r.subject} at ${r.entries} entries: ${pct(c.mean.point_estimate)} ${interval}${net}`;
+      if (r.reading === 'regressed') {
+        console.error(`regressed: ${what}, beyond ${options.failOn}%`);
+        code = 1;
+      } else {
+        console.error(`inconclusive: ${what}: the interval straddles ${options.failOn}% after --gate-time`);
       }
     }
+    if (code === 0 && all.some((r) => r.reading === 'inconclusive')) code = 3;
+    console.error(
+      code === 0
+        ? `gate: ${all.length} changes, none beyond ${options.failOn}%`
+        : code === 3
+          ? `gate: undecided; sample longer (--gate-time, --measurement-time) or on a quieter machine`
+          : `gate: failed`,
+    );
   }
   if (options.checkTargets) {
-    for (const { group, b } of all) {
-      for (const c of b.cells.filter((c) => c.targetMet === false)) {
-        console.error(
-          `target missed: ${group}/${b.id}/${c.subject} ${c.perUnit.point.toFixed(1)} ns > ${b.target.highNs} ns per ${b.target.unit}`,
-        );
-        failed = true;
+    for (const [i, summary] of summaries.entries()) {
+      for (const b of summary.benchmarks) {
+        for (const c of b.cells.filter((c) => c.targetMet === false)) {
+          console.error(
+            `target missed: ${groups[i].name}/${b.id}/${c.subject} ${c.perUnit.point.toFixed(1)} ns > ${b.target.highNs} ns per ${b.target.unit}`,
+          );
+          if (code === 0 || code === 3) code = 1;
+        }
       }
     }
   }
-  return failed ? 1 : 0;
+  return code;
 }
 
 /** Two decimals, or two significant digits for ratios that small (the store against a manifest). */
@@ -470,7 +508,11 @@ function print(summary: Summary, group: string): void {
       const extra = [
         c.floor && `${ratio(c.floor.ratio)} floor`,
         c.bestPeer && `${ratio(c.bestPeer.ratio)} ${c.bestPeer.subject}`,
-        c.change && `${(c.change.mean.point_estimate * 100).toFixed(1)}% ${c.change.verdict}`,
+        c.change &&
+          `${pct(c.change.mean.point_estimate)} ${c.change.verdict}` +
+            (c.change.normalisation === 'controls'
+              ? ` (net of controls x${c.change.drift.point_estimate.toFixed(2)})`
+              : ''),
         c.targetMet === false && 'TARGET MISSED',
       ].filter(Boolean);
       console.log(
@@ -479,6 +521,7 @@ function print(summary: Summary, group: string): void {
     }
     for (const s of b.skipped) console.log(`  ${s.subject.padEnd(20)} skipped: ${s.reason}`);
   }
+  for (const s of summary.skipped) console.log(`\nskipped in every benchmark: ${s.subject}: ${s.reason}`);
   if (summary.memory.length > 0) {
     console.log(`\nmemory at ${MEMORY_ENTRIES} entries:`);
     for (const m of summary.memory)

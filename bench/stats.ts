@@ -919,20 +919,39 @@ export function welchTTest(a: Sample, b: Sample): WelchTTest {
 // Change analysis
 // ---------------------------------------------------------------------------
 
-export type Verdict = 'improved' | 'regressed' | 'no change' | 'within noise';
+export type Verdict = 'improved' | 'regressed' | 'no change' | 'inconclusive';
+
+/** The same control measured in both runs: its drift between them is the machine's, not the code's. */
+export interface ControlPair {
+  readonly base: Sample | IterSample;
+  readonly next: Sample | IterSample;
+}
 
 export interface CompareOptions extends BootstrapOptions {
   /** Relative changes within ±noiseThreshold are treated as noise. Default 0.02 (criterion's default). */
   readonly noiseThreshold?: number;
   /** p-value below which the means are taken to differ. Default 0.05 (criterion's default). */
   readonly significance?: number;
+  /**
+   * The smallest change that matters, at least the noise threshold (the
+   * gate's percentage, when there is a gate): 'no change' needs the whole
+   * interval within ±threshold. Default: the noise threshold.
+   */
+  readonly threshold?: number;
+  /**
+   * Controls measured in both runs (peers and floors, whose code did not
+   * change). The change is taken relative to their geometric mean drift, so
+   * a machine that slowed down as a whole shows no change; the drift's own
+   * uncertainty is resampled with the rest.
+   */
+  readonly controls?: readonly ControlPair[];
 }
 
 /** Criterion's `change/estimates.json` plus the test result and the verdict. */
 export interface Comparison {
-  /** Relative change of the mean, new / base - 1 (0.1 = 10 % slower). */
+  /** Relative change of the mean, new / base - 1 (0.1 = 10 % slower), net of the controls' drift. */
   readonly mean: Estimate;
-  /** Relative change of the median, new / base - 1. */
+  /** Relative change of the median, new / base - 1, net of the controls' drift. */
   readonly median: Estimate;
   /** Welch t statistic, (mean(new) - mean(base)) / se: positive = slower. */
   readonly tStatistic: number;
@@ -942,27 +961,41 @@ export interface Comparison {
   readonly verdict: Verdict;
   readonly noiseThreshold: number;
   readonly significance: number;
+  readonly threshold: number;
+  /** How the change was normalised: by the controls' drift, or not at all. */
+  readonly normalisation: 'controls' | 'none';
+  /** The controls' geometric mean ratio of means, new / base (1 without controls). */
+  readonly drift: Estimate;
+}
+
+/** A sample as per-iteration times, checked. */
+function perIteration(sample: Sample | IterSample, what: string): Float64Array {
+  const xs = isIterSample(sample) ? averageTimes(sample) : toFiniteArray(sample, 2, what);
+  requireLength(xs, 2, what);
+  return xs;
 }
 
 /**
- * Compares a new run against a baseline the way criterion does.
+ * Compares a new run against a baseline the way criterion does, with the
+ * verdicts of a gate that must not mistake a wide interval for no change.
  *
- * 1. Relative change `new / base - 1` of the mean and of the median, with
- *    percentile bootstrap CIs; each side is resampled independently since
- *    the two runs are independent samples (not paired).
- * 2. A two-tailed Welch t-test of equal means on the per-iteration times.
- * 3. The verdict, with criterion's rule (its `compare_to_threshold`):
- *    - p >= significance                                → 'no change'
- *    - otherwise, with [lb, ub] the CI of the mean change:
- *      lb > +noise and ub > +noise (CI wholly above)    → 'regressed'
- *      lb < -noise and ub < -noise (CI wholly below)    → 'improved'
- *      anything else (CI inside ±noise or straddling
- *      a threshold)                                     → 'within noise'
+ * 1. Relative change `new / base - 1` of the mean and of the median, each
+ *    divided by the controls' drift when there are controls, with percentile
+ *    bootstrap CIs: every sample (subject and controls, base and new) is
+ *    resampled independently in each replicate, since the runs are
+ *    independent samples (not paired).
+ * 2. A two-tailed Welch t-test of equal means on the per-iteration times, the
+ *    new ones divided by the drift.
+ * 3. The verdict, with [lb, ub] the CI of the mean change:
+ *    - p < significance and lb > +noise          → 'regressed'
+ *    - p < significance and ub < -noise          → 'improved'
+ *    - -threshold <= lb and ub <= +threshold     → 'no change'
+ *    - anything else (the interval is too wide
+ *      to tell a change of `threshold` from none) → 'inconclusive'
  *
- * Differs from criterion in one respect: criterion gets its p-value by
- * bootstrapping the t statistic under a pooled null (its "mixed" bootstrap);
- * here the p-value comes from Welch's analytic t distribution, which is
- * deterministic, cheap, and agrees closely for the sample sizes benchmarks use.
+ * The p-value comes from Welch's analytic t distribution rather than
+ * criterion's bootstrapped t under a pooled null: deterministic, cheap, and
+ * close for the sample sizes benchmarks use.
  */
 export function compare(
   baseSample: Sample | IterSample,
@@ -972,50 +1005,73 @@ export function compare(
   const { resamples, confidence, seed } = resolveBootstrapOptions(opts);
   const noiseThreshold = opts.noiseThreshold ?? 0.02;
   const significance = opts.significance ?? 0.05;
+  const threshold = opts.threshold ?? noiseThreshold;
   if (!(noiseThreshold >= 0 && Number.isFinite(noiseThreshold))) {
     throw new RangeError(`noiseThreshold must be a finite number >= 0, got ${noiseThreshold}`);
   }
   if (!(significance > 0 && significance < 1)) {
     throw new RangeError(`significance must be in (0, 1), got ${significance}`);
   }
-  const base = isIterSample(baseSample) ? averageTimes(baseSample) : toFiniteArray(baseSample, 2, 'base sample');
-  const next = isIterSample(newSample) ? averageTimes(newSample) : toFiniteArray(newSample, 2, 'new sample');
-  requireLength(base, 2, 'base sample');
-  requireLength(next, 2, 'new sample');
-  const nb = base.length;
-  const nn = next.length;
+  if (!(threshold >= noiseThreshold && Number.isFinite(threshold))) {
+    throw new RangeError(`threshold must be finite and at least the noise threshold, got ${threshold}`);
+  }
+  const base = perIteration(baseSample, 'base sample');
+  const next = perIteration(newSample, 'new sample');
+  const controls = (opts.controls ?? []).map((c, i) => ({
+    base: perIteration(c.base, `control ${i} base sample`),
+    next: perIteration(c.next, `control ${i} new sample`),
+  }));
 
-  const work = Float64Array.from(base);
-  const baseMean = meanOf(work, nb);
-  const baseMedian = medianInPlace(work, nb);
-  const workNew = Float64Array.from(next);
-  const newMean = meanOf(workNew, nn);
-  const newMedian = medianInPlace(workNew, nn);
-
+  // The one resampling kernel: each replicate draws every sample afresh and
+  // records the drift-corrected change of the mean and of the median.
   const rng = seededXoshiro(seed);
-  const bufBase = new Float64Array(nb);
-  const bufNew = new Float64Array(nn);
+  const draw = (xs: Float64Array) => {
+    const buf = new Float64Array(xs.length);
+    return () => {
+      resampleInto(buf, xs, rng);
+      return buf;
+    };
+  };
+  const controlDraws = controls.map((c) => ({ base: draw(c.base), next: draw(c.next) }));
+  const logDrift = (pairs: { base: Float64Array; next: Float64Array }[]) =>
+    pairs.length === 0
+      ? 0
+      : pairs.reduce((sum, p) => sum + Math.log(meanOf(p.next, p.next.length) / meanOf(p.base, p.base.length)), 0) /
+        pairs.length;
+  const changes = (b: Float64Array, n: Float64Array, drift: number) => ({
+    mean: meanOf(n, n.length) / meanOf(b, b.length) / drift - 1,
+    median: medianInPlace(n, n.length) / medianInPlace(b, b.length) / drift - 1,
+  });
+
+  const drift = Math.exp(logDrift(controls));
+  const point = changes(Float64Array.from(base), Float64Array.from(next), drift);
+  const drawBase = draw(base);
+  const drawNext = draw(next);
   const dMean = new Float64Array(resamples);
   const dMedian = new Float64Array(resamples);
+  const dDrift = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    resampleInto(bufBase, base, rng);
-    resampleInto(bufNew, next, rng);
-    dMean[r] = meanOf(bufNew, nn) / meanOf(bufBase, nb) - 1;
-    dMedian[r] = medianInPlace(bufNew, nn) / medianInPlace(bufBase, nb) - 1;
+    const b = drawBase();
+    const n = drawNext();
+    dDrift[r] = Math.exp(logDrift(controlDraws.map((c) => ({ base: c.base(), next: c.next() }))));
+    const change = changes(b, n, dDrift[r]);
+    dMean[r] = change.mean;
+    dMedian[r] = change.median;
   }
-  const meanChange = toEstimate(summarise(newMean / baseMean - 1, dMean, confidence), confidence);
-  const medianChange = toEstimate(summarise(newMedian / baseMedian - 1, dMedian, confidence), confidence);
+  const meanChange = toEstimate(summarise(point.mean, dMean, confidence), confidence);
+  const medianChange = toEstimate(summarise(point.median, dMedian, confidence), confidence);
+  const driftEstimate = toEstimate(summarise(drift, dDrift, confidence), confidence);
 
-  const test = welchTTest(next, base);
+  const test = welchTTest(
+    next.map((x) => x / drift),
+    base,
+  );
+  const { lower_bound: lb, upper_bound: ub } = meanChange.confidence_interval;
   let verdict: Verdict;
-  if (!(test.pValue < significance)) {
-    verdict = 'no change';
-  } else {
-    const { lower_bound: lb, upper_bound: ub } = meanChange.confidence_interval;
-    if (lb < -noiseThreshold && ub < -noiseThreshold) verdict = 'improved';
-    else if (lb > noiseThreshold && ub > noiseThreshold) verdict = 'regressed';
-    else verdict = 'within noise';
-  }
+  if (test.pValue < significance && lb > noiseThreshold) verdict = 'regressed';
+  else if (test.pValue < significance && ub < -noiseThreshold) verdict = 'improved';
+  else if (lb >= -threshold && ub <= threshold) verdict = 'no change';
+  else verdict = 'inconclusive';
 
   return {
     mean: meanChange,
@@ -1026,6 +1082,9 @@ export function compare(
     verdict,
     noiseThreshold,
     significance,
+    threshold,
+    normalisation: controls.length > 0 ? 'controls' : 'none',
+    drift: driftEstimate,
   };
 }
 

@@ -55,7 +55,8 @@ export interface BenchmarkSummary {
 export interface ScaleSeries {
   benchmark: string;
   subject: string;
-  points: { entries: number; perUnit: Interval }[];
+  /** Each size's figure and, against a baseline, its change (gated like a default cell's). */
+  points: { entries: number; perUnit: Interval; change?: Comparison & { baseline: string } }[];
 }
 
 export interface MemoryFigure {

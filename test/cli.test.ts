@@ -62,12 +62,51 @@ describe('the caro-cache command line', () => {
 
 describe('the caro-cache-bench command line', () => {
   test('a bad option or filter is one line on stderr and a non-zero exit', () => {
-    for (const args of [['--backend', 'gpu'], ['--group', 'disk'], ['no-such-benchmark']]) {
+    for (const args of [
+      ['--backend', 'gpu'],
+      ['--group', 'disk'],
+      ['no-such-benchmark'],
+      ['get_model_hit['],
+      ['--sample-size', '5'],
+      ['--measurement-time', '0'],
+      ['--noise-threshold', '2%'],
+      ['--significance-level', '1'],
+      ['--fail-on-regression', '1', '--noise-threshold', '0.05'],
+    ]) {
       const { status, stderr } = harness(...args);
       assert.equal(status, 1, args.join(' '));
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
       assert.match(stderr, /^caro-cache-bench: /);
     }
+  });
+
+  test('an unknown flag names itself and points to --help', () => {
+    const { status, stderr } = harness('--sample-sizes', '20');
+    assert.equal(status, 1);
+    assert.match(stderr, /--sample-sizes/);
+    assert.match(stderr, /caro-cache-bench --help/);
+  });
+
+  test('--list names the benchmarks a regular expression selects, and runs nothing', () => {
+    const all = harness('--list');
+    assert.equal(all.status, 0, all.stderr);
+    const ids = all.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(':')[0]);
+    for (const group of ['cache', 'models']) {
+      for (const id of ['get_model_hit', 'add_model', 'remove_model', 'lru_eviction_full']) {
+        assert.ok(ids.includes(`${group}/${id}`), `${group}/${id}`);
+      }
+    }
+    const some = harness('--list', '^(add|remove)_model$', '--group', 'cache');
+    assert.deepEqual(
+      some.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':')[0]),
+      ['cache/add_model', 'cache/remove_model'],
+    );
   });
 
   describe('runs', () => {
@@ -101,12 +140,32 @@ describe('the caro-cache-bench command line', () => {
       assert.equal(summary.baseline, undefined);
     });
 
-    test('a second run compares against the first', () => {
-      const run = harness('get_model_hit', '--group', 'cache', '--backend', 'ts', '--quick', '--out', out);
-      assert.equal(run.status, 0, run.stderr);
+    test('a second run compares against the first, net of the controls beside it, and gates the engine', () => {
+      const run = harness(
+        'get_model_hit',
+        '--group',
+        'cache',
+        '--backend',
+        'ts',
+        '--quick',
+        '--out',
+        out,
+        '--fail-on-regression',
+        '50',
+        '--gate-time',
+        '5',
+      );
+      // A noisy machine may leave the change undecided (3); an unchanged engine must not fail (1).
+      assert.ok(run.status === 0 || run.status === 3, `exit ${run.status}: ${run.stderr}`);
+      assert.match(run.stderr, /^gate: /m);
       const summary = JSON.parse(readFileSync(join(cache, 'summary.json'), 'utf8')) as Summary;
       assert.equal(summary.baseline, 'base');
       assert.ok(summary.benchmarks[0].cells.every((c) => c.change !== undefined));
+      const ts = summary.benchmarks[0].cells.find((c) => c.subject === 'ts')!;
+      assert.equal(ts.change!.normalisation, 'controls');
+      assert.equal(summary.benchmarks[0].cells.find((c) => c.kind === 'peer')!.change!.normalisation, 'none');
+      // The scale series carries its changes too.
+      assert.ok(summary.scale.find((s) => s.subject === 'ts')!.points.every((p) => p.change !== undefined));
       assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', 'change', 'estimates.json')));
       assert.match(readFileSync(join(cache, 'report', 'index.html'), 'utf8'), /Change since/i);
     });

@@ -536,22 +536,69 @@ test('compare: two draws of the same distribution show no change', () => {
   assert.ok(ci.lower_bound < 0 && 0 < ci.upper_bound);
 });
 
-test('compare: a significant change smaller than the noise threshold is within noise', () => {
+test('compare: a significant change whose interval lies within the threshold is no change', () => {
   // +1 % with tiny spread: p is astronomically small, but the whole CI of the
-  // change lies inside ±2 %, so criterion calls it noise.
+  // change lies inside ±2 %, so it is noise.
   const base = normals(401, 100, 1000, 3);
   const next = normals(402, 100, 1010, 3);
   const c = compare(base, next, CMP);
   assert.ok(c.pValue < 1e-10);
   const ci = c.mean.confidence_interval;
   assert.ok(ci.lower_bound > 0.005 && ci.upper_bound < 0.015);
-  assert.equal(c.verdict, 'within noise');
+  assert.equal(c.verdict, 'no change');
   // With a 0.5 % threshold the same data is a regression...
   assert.equal(compare(base, next, { ...CMP, noiseThreshold: 0.005 }).verdict, 'regressed');
-  // ...and a CI that straddles the threshold (here 1 %) is still noise.
-  assert.equal(compare(base, next, { ...CMP, noiseThreshold: 0.01 }).verdict, 'within noise');
-  // The significance level gates everything: nothing passes p < 1e-300 here.
-  assert.equal(compare(base, next, { ...CMP, noiseThreshold: 0.005, significance: 1e-300 }).verdict, 'no change');
+  // ...a CI that straddles the threshold (here 1 %) cannot be called either way...
+  assert.equal(compare(base, next, { ...CMP, noiseThreshold: 0.01 }).verdict, 'inconclusive');
+  // ...and without significance, an interval wider than the threshold is not "no change" either.
+  assert.equal(compare(base, next, { ...CMP, noiseThreshold: 0.005, significance: 1e-300 }).verdict, 'inconclusive');
+  // A gate's threshold above the noise widens what counts as no change.
+  assert.equal(compare(base, next, { ...CMP, noiseThreshold: 0.01, threshold: 0.15 }).verdict, 'no change');
+});
+
+test('compare: a wide interval is inconclusive, never no change', () => {
+  // A real +100 % slowdown measured with a huge spread and few samples: p >= 0.05.
+  const base = [500, 1500, 800, 1200];
+  const next = [400, 3600, 900, 3100];
+  const c = compare(base, next, { ...CMP, threshold: 0.15 });
+  assert.ok(c.pValue >= 0.05, `p = ${c.pValue}`);
+  assert.equal(c.verdict, 'inconclusive');
+});
+
+test('compare: a machine that slowed down as a whole shows no change, net of the controls', () => {
+  // Every subject and every control 40 % slower in the new run.
+  const slow = (xs: number[]) => xs.map((x) => x * 1.4);
+  const base = normals(421, 50, 1000, 20);
+  const next = slow(normals(422, 50, 1000, 20));
+  const controls = [431, 441, 451].map((seed, i) => ({
+    base: normals(seed, 50, 300 * (i + 1), 6 * (i + 1)),
+    next: slow(normals(seed + 1, 50, 300 * (i + 1), 6 * (i + 1))),
+  }));
+  const raw = compare(base, next, { ...CMP, threshold: 0.15 });
+  assert.equal(raw.verdict, 'regressed');
+  assert.equal(raw.normalisation, 'none');
+  assert.equal(raw.drift.point_estimate, 1);
+  const net = compare(base, next, { ...CMP, threshold: 0.15, controls });
+  assert.equal(net.normalisation, 'controls');
+  close(net.drift.point_estimate, 1.4, 0.01);
+  assert.ok(Math.abs(net.mean.point_estimate) < 0.02, `net change ${net.mean.point_estimate}`);
+  assert.equal(net.verdict, 'no change');
+  // A real 1.3x slowdown of the subject alone on the same drifting machine still shows.
+  const slower = compare(
+    base,
+    next.map((x) => x * 1.3),
+    { ...CMP, threshold: 0.15, controls },
+  );
+  close(slower.mean.point_estimate, 0.3, 0.02);
+  assert.equal(slower.verdict, 'regressed');
+  // The drift's own uncertainty widens the interval: noisier controls, wider interval.
+  const noisy = controls.map((_, i) => ({
+    base: normals(461 + i, 50, 300, 60),
+    next: slow(normals(471 + i, 50, 300, 60)),
+  }));
+  const width = (c: ReturnType<typeof compare>) =>
+    c.mean.confidence_interval.upper_bound - c.mean.confidence_interval.lower_bound;
+  assert.ok(width(compare(base, next, { ...CMP, controls: noisy })) > width(net));
 });
 
 test('compare accepts iters/times, is reproducible, and validates options', () => {
@@ -565,6 +612,8 @@ test('compare accepts iters/times, is reproducible, and validates options', () =
   assert.throws(() => compare([1, 2], [1, 2], { noiseThreshold: -1 }), RangeError);
   assert.throws(() => compare([1, 2], [1, 2], { significance: 0 }), RangeError);
   assert.throws(() => compare([1], [1, 2]), RangeError);
+  assert.throws(() => compare([1, 2], [1, 2], { noiseThreshold: 0.05, threshold: 0.01 }), RangeError);
+  assert.throws(() => compare([1, 2], [1, 2], { controls: [{ base: [1], next: [1, 2] }] }), RangeError);
 });
 
 // ---------------------------------------------------------------------------
