@@ -45,7 +45,8 @@ function sig(x: number): string {
   if (!Number.isFinite(x)) return '—';
   if (x === 0) return '0';
   const a = Math.abs(x);
-  return x.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
+  // Below 0.01, fixed decimals would round to 0.000: two significant digits instead.
+  return a < 0.01 ? x.toPrecision(2) : x.toFixed(a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
 function trimZeros(s: string): string {
@@ -350,7 +351,9 @@ function densityPlot(cell: Cell, unit: string): string {
   if (samples.length < 2)
     return svgDoc(W, H, title, text(W / 2, H / 2, 'too few samples to plot', 'text-anchor="middle"'));
   const colour = KIND_COLOUR[cell.kind] ?? KIND_COLOUR.peer;
-  const d = kde(samples, 100);
+  const sweep = kde(samples, 100);
+  // Times are never negative: where the sweep would reach below zero it starts at zero instead.
+  const d = sweep.xs[0]! < 0 ? kde(samples, 100, [0, sweep.xs[sweep.xs.length - 1]!]) : sweep;
   const axis = linearAxis(d.xs[0]!, d.xs[d.xs.length - 1]!, 3, false);
   const yMax = Math.max(...d.ys) || 1;
   const base = H - B;
@@ -508,10 +511,10 @@ function engineCell(bench: BenchmarkSummary, subject: string): string {
   return td(html);
 }
 
-function fastestPeer(bench: BenchmarkSummary): Cell | undefined {
-  let best: Cell | undefined;
-  for (const c of bench.cells) if (c.kind === 'peer' && (!best || c.perUnit.point < best.perUnit.point)) best = c;
-  return best;
+/** The peer the engines' ratios are taken against (the fastest exact one), so the column and the ratios agree. */
+function bestPeer(bench: BenchmarkSummary): Cell | undefined {
+  const name = bench.cells.find((c) => c.bestPeer !== undefined)?.bestPeer?.subject;
+  return bench.cells.find((c) => c.subject === name);
 }
 
 function summarySection(summary: Summary, anchors: string[]): string {
@@ -520,7 +523,7 @@ function summarySection(summary: Summary, anchors: string[]): string {
     const head =
       `<th scope="row"><a href="#${anchors[i]}">${esc(b.id)}</a><div class="muted">${esc(b.description)}</div>` +
       `<div>target <span class="num">${esc(targetText(b.target))}</span></div></th>`;
-    const peer = fastestPeer(b);
+    const peer = bestPeer(b);
     const peerCell = peer
       ? td(`${esc(peer.subject)}<div class="num">${esc(fmtInterval(peer.perUnit))}</div>`)
       : td('—', 'muted');

@@ -331,3 +331,36 @@ test('a cell with too few samples still renders', () => {
   const html = renderReport(summary);
   assert.ok(html.includes('too few samples to plot'));
 });
+
+test('the best peer column names the peer the ratios are taken against, not a faster inexact one', () => {
+  const summary = fakeSummary();
+  // quick-lru is faster than lru-cache here but is not an exact LRU: the engines' ratios name lru-cache.
+  summary.benchmarks[0].cells.push(makeCell('quick-lru', 'peer', 5));
+  const table = element(renderReport(summary), 'section', 'id="summary"');
+  const row = table.slice(table.indexOf('get-hit'), table.indexOf('</tr>', table.indexOf('get-hit')));
+  assert.ok(row.includes('lru-cache<div class="num">'), 'the column shows lru-cache');
+  assert.ok(!row.includes('quick-lru'), 'and not quick-lru');
+});
+
+test('ratios far below 1 keep two significant digits instead of rounding to zero', () => {
+  const summary = fakeSummary();
+  const native = summary.benchmarks[0].cells[0];
+  native.bestPeer = { subject: 'lru-cache', ns: 1e5, ratio: 0.000402 };
+  const html = renderReport(summary);
+  assert.ok(html.includes('0.00040×'), 'the ratio as 0.00040×');
+  assert.ok(!html.includes('0.000×'), 'no ratio shown as 0.000×');
+});
+
+test('no density curve extends below zero, however close to zero the times are', () => {
+  const summary = fakeSummary();
+  // Times near zero with a long tail: the kernel's sweep would reach below 0 ns.
+  const skewed = [0.5, 0.6, 0.5, 0.7, 0.6, 40, 0.5, 0.6, 0.55, 0.65];
+  summary.benchmarks[0].cells[2] = { ...summary.benchmarks[0].cells[2], samples: skewed };
+  const html = renderReport(summary);
+  const at = html.indexOf('Density of ts times');
+  assert.ok(at >= 0, 'the density plot of ts');
+  const svg = html.slice(html.lastIndexOf('<svg', at), html.indexOf('</svg>', at));
+  const ticks = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.ok(ticks.length > 0);
+  for (const tick of ticks) assert.ok(!/^[−-]\s*\d/.test(tick), `a tick below zero: ${tick}`);
+});
