@@ -360,7 +360,10 @@ test('no density curve extends below zero, however close to zero the times are',
   const at = html.indexOf('Density of ts times');
   assert.ok(at >= 0, 'the density plot of ts');
   const svg = html.slice(html.lastIndexOf('<svg', at), html.indexOf('</svg>', at));
-  const ticks = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
-  assert.ok(ticks.length > 0);
-  for (const tick of ticks) assert.ok(!/^[−-]\s*\d/.test(tick), `a tick below zero: ${tick}`);
+  // The curve's leftmost point may not lie left of the axis's zero.
+  const zero = /<text x="([\d.]+)"[^>]*>0<\/text>/.exec(svg);
+  assert.ok(zero !== null, 'the axis starts at 0');
+  const start = /<path d="M([\d.]+),/.exec(svg);
+  assert.ok(start !== null, 'the density curve');
+  assert.ok(Number(start[1]) >= Number(zero[1]) - 0.5, `the curve starts at x=${start[1]}, zero is at x=${zero[1]}`);
 });
