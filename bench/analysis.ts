@@ -87,6 +87,28 @@ export function relate(
   }
 }
 
+/**
+ * The controls' drift within one run: for each peer and floor, the mean of
+ * its last third of per-iteration times over that of its first third, and
+ * the geometric mean of those ratios (1 when there are no controls).
+ */
+export function controlsDrift(raws: RawSample[]): number {
+  const ratios = raws
+    .filter((r) => r.kind !== 'engine' && r.times.length >= 6)
+    .map((r) => {
+      const perIter = r.times.map((t, i) => t / r.iters[i]);
+      const third = Math.floor(perIter.length / 3);
+      const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      return avg(perIter.slice(-third)) / avg(perIter.slice(0, third));
+    });
+  return ratios.length === 0 ? 1 : Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+}
+
+/** Whether the controls moved within the run by more than its noise threshold, either way. */
+export function driftWorthWarning(env: { controlsDrift: number; noiseThreshold: number }): boolean {
+  return Math.abs(Math.log(env.controlsDrift)) > Math.log1p(env.noiseThreshold);
+}
+
 /** What the gate makes of one change: a regression beyond its threshold shown, ruled out, or neither yet. */
 export type GateReading = 'regressed' | 'passed' | 'inconclusive';
 

@@ -26,6 +26,9 @@ Sampling (criterion's controls; the defaults depend on the group and on --quick)
   --warm-up-time SECONDS       time spent warming each cell up
 
 Comparing and gating:
+  --against REF                build the git ref REF in a temporary worktree and sample its
+                               engines in turn with this tree's, on the same CPU: changes are
+                               judged within the run (the mode for CI)
   --save-baseline NAME         save this run as NAME (default: base)
   --baseline NAME              compare against NAME and keep it unchanged
   --noise-threshold FRACTION   changes within ±FRACTION are noise (default: 0.02)
@@ -77,6 +80,7 @@ export function parse(args: string[]) {
         'warm-up-time': { type: 'string' },
         'save-baseline': { type: 'string' },
         baseline: { type: 'string' },
+        against: { type: 'string' },
         'noise-threshold': { type: 'string' },
         'significance-level': { type: 'string' },
         'fail-on-regression': { type: 'string' },
@@ -100,6 +104,9 @@ export function parse(args: string[]) {
   }
   if (values.group !== undefined && !GROUPS.includes(values.group as never)) {
     throw new RangeError(`--group must be one of ${GROUPS.join(', ')}, got ${values.group}`);
+  }
+  if (values.against !== undefined && values.baseline !== undefined) {
+    throw new RangeError('--against and --baseline cannot be combined: one comparison at a time');
   }
   if (values.baseline !== undefined && values['save-baseline'] !== undefined) {
     throw new RangeError('--baseline and --save-baseline cannot be combined');
@@ -151,6 +158,7 @@ export function parse(args: string[]) {
       measureMs: measurement === undefined ? defaults.measureMs : measurement * 1000,
       warmUpMs: warmUp === undefined ? defaults.warmUpMs : warmUp * 1000,
     }),
+    against: values.against,
     compareWith: values.baseline ?? values['save-baseline'] ?? 'base',
     saveAs: values.baseline === undefined ? (values['save-baseline'] ?? 'base') : undefined,
     mustExist: values.baseline !== undefined,

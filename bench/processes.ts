@@ -122,17 +122,18 @@ export async function runProcess<T>(script: string, job: unknown, name: string, 
  * Runs one process per job, warming them up one after another, then takes
  * their samples in rotating turns. Returns each job's final result, in the
  * jobs' order: its whole measurement, or whatever else it said instead of
- * being ready (a skip).
+ * being ready (a skip). A job may name a script of its own (another
+ * version's worker, for --against).
  */
 export async function interleave<T>(
   script: string,
-  jobs: { name: string; job: unknown }[],
+  jobs: { name: string; job: unknown; script?: string }[],
   cpu: number | undefined,
 ): Promise<T[]> {
   const started: { child: BenchProcess; samples: number; result?: T }[] = [];
   try {
-    for (const { name, job } of jobs) {
-      const entry: (typeof started)[number] = { child: new BenchProcess(script, job, name, cpu), samples: 0 };
+    for (const { name, job, script: own } of jobs) {
+      const entry: (typeof started)[number] = { child: new BenchProcess(own ?? script, job, name, cpu), samples: 0 };
       started.push(entry);
       const opening = await entry.child.read<{ type: string; samples?: number }>();
       if (opening.type === 'ready') entry.samples = opening.samples!;

@@ -7,6 +7,7 @@
 // goes through `esc`; every colour, class and number format is ours.
 
 import { BACKENDS, formatBytes } from 'caro-cache';
+import { driftWorthWarning } from './analysis.js';
 import { kde } from './stats.js';
 import type { Estimate } from './stats.js';
 import type { BenchmarkSummary, Cell, Interval, SubjectKind, Summary, Target } from './summary.js';
@@ -466,7 +467,18 @@ function environmentSection(summary: Summary): string {
     ['Node', esc(env.node)],
     ['V8', esc(env.v8)],
     ['Platform', `${esc(env.platform)}/${esc(env.arch)}`],
+    ['Version', `${esc(env.version)}, commit <code>${esc(env.commit)}</code>`],
+    ...(env.against === undefined
+      ? []
+      : [['Against', `<code>${esc(env.against)}</code>, sampled in the same turns`] as [string, string]]),
     ['Processes', esc(env.placement)],
+    ['Load average', `${esc(env.load.start.toFixed(2))} at the start, ${esc(env.load.end.toFixed(2))} at the end`],
+    [
+      'Controls within the run',
+      driftWorthWarning(env)
+        ? `<span class="badge missed">moved ×${esc(env.controlsDrift.toFixed(2))}</span> the machine changed speed during the run`
+        : `steady (×${esc(env.controlsDrift.toFixed(2))})`,
+    ],
     ['Quick run', env.quick ? '<span class="badge missed">yes</span> reduced sampling: figures are indicative' : 'no'],
     ...Object.entries(env.engines).map(([name, info]): [string, string] => [
       `Engine ${esc(name)}`,

@@ -7,12 +7,14 @@
 // summary, an HTML report, the baseline comparison and the gates.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableBackends } from 'caro-cache';
 import { wasmModuleBytes } from 'caro-cache/internal';
-import { analyse, gated, gateReading, relate, type RawSample } from './analysis.js';
+import { analyse, controlsDrift, driftWorthWarning, gated, gateReading, relate, type RawSample } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { renderReport } from './report.js';
@@ -29,6 +31,7 @@ import {
   type ModelJob,
   type ModelSample,
 } from './models.js';
+import { prepareAgainst, type Against } from './against.js';
 import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
 import { GROUPS, parse, USAGE, type Options } from './options.js';
@@ -77,6 +80,8 @@ interface Measuring {
   name: string;
   kind: SubjectKind;
   entries: number;
+  /** Another version's worker, for a subject of --against (named `engine@version`). */
+  script?: string;
 }
 
 /**
@@ -95,9 +100,10 @@ function benchmarkStep(
     label: `${benchmark} (${measured.length} processes in turn)`,
     benchmarks: [benchmark],
     async run() {
-      const jobs = measured.map(({ name, kind, entries }) => ({
+      const jobs = measured.map(({ name, kind, entries, script }) => ({
         name: `${name} at ${entries} entries`,
-        job: { type: 'cell', subject: name, kind, benchmark, entries, sampler } satisfies Job,
+        script,
+        job: { type: 'cell', subject: name.split('@')[0], kind, benchmark, entries, sampler } satisfies Job,
       }));
       const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
       return results.map((result, i) => ({ subject: measured[i].name, kind: measured[i].kind, result }));
@@ -122,7 +128,7 @@ function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | unde
 }
 
 /** The in-memory caches: engines, npm peers and floors. */
-function cacheGroup(options: Options, cpu: number | undefined): Group | undefined {
+function cacheGroup(options: Options, cpu: number | undefined, against: Against | undefined): Group | undefined {
   const benchmarks = BENCHMARKS.filter((b) => options.filter.test(b.id)).map((b) => ({
     ...b,
     entries: DEFAULT_ENTRIES[b.id],
@@ -142,9 +148,17 @@ function cacheGroup(options: Options, cpu: number | undefined): Group | undefine
       return false;
     }
   }).map((peer) => peer.name);
-  const subjects = (names: string[], kind: SubjectKind) => names.map((name) => ({ name, kind }));
-  const at = (entries: number) => (subject: { name: string; kind: SubjectKind }) => ({ ...subject, entries });
-  const engines = subjects(options.engines, 'engine');
+  const subjects = (names: string[], kind: SubjectKind): Omit<Measuring, 'entries'>[] =>
+    names.map((name) => ({ name, kind }));
+  const at = (entries: number) => (subject: Omit<Measuring, 'entries'>) => ({ ...subject, entries });
+  const own = subjects(options.engines, 'engine');
+  // With --against, each engine of the other version runs beside its own, in the same turns.
+  const engines = [
+    ...own,
+    ...(against === undefined
+      ? []
+      : own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker }))),
+  ];
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
     const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
@@ -165,7 +179,7 @@ function cacheGroup(options: Options, cpu: number | undefined): Group | undefine
     steps.push(benchmarkStep(id, measured, sampler, cpu));
   }
   if (!options.quick) {
-    for (const { name } of engines) steps.push(memoryStep(name, 'engine', cpu));
+    for (const { name } of own) steps.push(memoryStep(name, 'engine', cpu));
     // lru-cache is the byte-limited peer: its memory is the one to compare against.
     if (peers.includes('lru-cache')) steps.push(memoryStep('lru-cache', 'peer', cpu));
   }
@@ -216,7 +230,26 @@ function progress(text: string): void {
   else process.stderr.write(`${text}\n`);
 }
 
-function environment(quick: boolean, where: Placement): Summary['environment'] {
+/** The git commit of the checkout the library runs from, `+` when it has uncommitted changes; 'none' outside git. */
+function checkoutCommit(): string {
+  const root = dirname(createRequire(import.meta.url).resolve('caro-cache/package.json'));
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') === '' ? '' : '+'}`;
+  } catch {
+    return 'none';
+  }
+}
+
+function environment(
+  quick: boolean,
+  where: Placement,
+  load: { start: number; end: number },
+  against: Against | undefined,
+  drift: number,
+  noiseThreshold: number,
+): Summary['environment'] {
   const engines: Record<string, string> = {};
   for (const { name, available, reason } of availableBackends())
     engines[name] = available ? 'loaded' : `unavailable: ${reason}`;
@@ -237,6 +270,12 @@ function environment(quick: boolean, where: Placement): Summary['environment'] {
     quick,
     placement: where.description,
     date: new Date().toISOString(),
+    version: (createRequire(import.meta.url)('caro-cache/package.json') as { version: string }).version,
+    commit: checkoutCommit(),
+    against: against && `${against.label} at ${against.commit}`,
+    load,
+    controlsDrift: drift,
+    noiseThreshold,
   };
 }
 
@@ -273,6 +312,7 @@ function summarise(
   root: string,
   options: Options,
   env: Summary['environment'],
+  against: Against | undefined,
 ): Summary {
   const resamples = options.quick ? 10_000 : 100_000;
   const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
@@ -282,9 +322,29 @@ function summarise(
     const dir = cellDir(root, raw.benchmark, raw.subject, raw.entries, defaultEntries.get(raw.benchmark)!);
     return { raw, dir, ...analyse(raw, resamples), base: readBaseline(dir, options.compareWith) };
   });
+  const gateOptions = {
+    resamples,
+    noiseThreshold: options.noiseThreshold,
+    significance: options.significance,
+    threshold: options.failOn === undefined ? options.noiseThreshold : options.failOn / 100,
+  };
   for (const { raw, dir, cell, estimates, sample, base } of analysed) {
     writeNew(dir, { sampling_mode: 'Linear', ...sample }, estimates);
-    if (base !== undefined) {
+    // --against: an engine against the other version's, measured in the same turns.
+    const other =
+      against === undefined || raw.kind !== 'engine' || raw.subject.includes('@')
+        ? undefined
+        : analysed.find(
+            (a) =>
+              a.raw.subject === `${raw.subject}@${against.label}` &&
+              a.raw.benchmark === raw.benchmark &&
+              a.raw.entries === raw.entries,
+          );
+    if (other !== undefined) {
+      const comparison = { ...compare(other.sample, sample, gateOptions), normalisation: 'same run' as const };
+      writeChange(dir, comparison);
+      cell.change = { ...comparison, baseline: against!.label };
+    } else if (base !== undefined && !raw.subject.includes('@')) {
       // An engine's change is taken net of the drift of the controls (peers
       // and floors) measured beside it in both runs; a control's own is raw.
       const controls =
@@ -299,13 +359,7 @@ function summarise(
                   c.base !== undefined,
               )
               .map((c) => ({ base: c.base!, next: c.sample }));
-      const comparison = compare(base, sample, {
-        resamples,
-        noiseThreshold: options.noiseThreshold,
-        significance: options.significance,
-        threshold: options.failOn === undefined ? options.noiseThreshold : options.failOn / 100,
-        controls,
-      });
+      const comparison = compare(base, sample, { ...gateOptions, controls });
       writeChange(dir, comparison);
       cell.change = { ...comparison, baseline: options.compareWith };
     }
@@ -332,7 +386,9 @@ function summarise(
   const summary: Summary = {
     version: 1,
     environment: env,
-    baseline: summaries.some((s) => s.cells.some((c) => c.change)) ? options.compareWith : undefined,
+    baseline: summaries.some((s) => s.cells.some((c) => c.change))
+      ? (against?.label ?? options.compareWith)
+      : undefined,
     benchmarks: summaries,
     scale: [...scale.values()],
     memory: measured.memory,
@@ -387,7 +443,16 @@ export async function runBench(args: string[]): Promise<number> {
     return 0;
   }
   const where = placement(options.cpu);
-  const groups = [cacheGroup(options, where.cpu), modelsGroup(options, where.cpu)].filter(
+  const against = options.against === undefined || options.list ? undefined : prepareAgainst(options.against, progress);
+  try {
+    return await runGroups(options, where, against);
+  } finally {
+    against?.remove();
+  }
+}
+
+async function runGroups(options: Options, where: Placement, against: Against | undefined): Promise<number> {
+  const groups = [cacheGroup(options, where.cpu, against), modelsGroup(options, where.cpu)].filter(
     (g): g is Group => g !== undefined && options.groups.includes(g.name),
   );
   if (groups.length === 0) throw new RangeError(`no benchmark id matches ${options.filter}`);
@@ -410,12 +475,25 @@ export async function runBench(args: string[]): Promise<number> {
     }
   });
 
+  const loadAtStart = loadavg()[0];
   const started = performance.now();
   const counter = { done: 0, total: groups.reduce((n, g) => n + g.steps.length, 0), started };
   const measured: Measurement[] = [];
   for (const group of groups) measured.push(await measure(group, counter));
-  const env = environment(options.quick, where);
-  const analyseAll = () => groups.map((group, i) => summarise(group, measured[i], roots[i], options, env));
+  const env = environment(
+    options.quick,
+    where,
+    { start: loadAtStart, end: loadavg()[0] },
+    against,
+    controlsDrift(measured.flatMap((m) => m.raws)),
+    options.noiseThreshold,
+  );
+  if (driftWorthWarning(env)) {
+    progress(
+      `warning: the controls moved by x${env.controlsDrift.toFixed(2)} within the run: the machine changed speed while it measured\n`,
+    );
+  }
+  const analyseAll = () => groups.map((group, i) => summarise(group, measured[i], roots[i], options, env, against));
   progress('analysing\n');
   let summaries = analyseAll();
 

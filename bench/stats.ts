@@ -962,8 +962,12 @@ export interface Comparison {
   readonly noiseThreshold: number;
   readonly significance: number;
   readonly threshold: number;
-  /** How the change was normalised: by the controls' drift, or not at all. */
-  readonly normalisation: 'controls' | 'none';
+  /**
+   * How the change was judged: net of the controls' drift, as it is, or
+   * (set by the harness for --against) between two versions sampled in the
+   * same turns of one run.
+   */
+  readonly normalisation: 'controls' | 'none' | 'same run';
   /** The controls' geometric mean ratio of means, new / base (1 without controls). */
   readonly drift: Estimate;
 }

@@ -84,6 +84,21 @@ export interface Environment {
   /** Which CPU the benchmark processes ran on, or why they were not pinned. */
   placement: string;
   date: string;
+  /** The version measured: caro-cache's package version and the git commit of its checkout, if any. */
+  version: string;
+  commit: string;
+  /** The other version of --against, as given and as resolved. */
+  against?: string;
+  /** The 1-minute load average when the run started and when its measurements ended. */
+  load: { start: number; end: number };
+  /**
+   * How much the controls (peers and floors) moved within the run: the
+   * geometric mean, over them, of their last third of samples over their
+   * first. Far from 1, the machine changed speed while the run went on.
+   */
+  controlsDrift: number;
+  /** The run's noise threshold, beyond which that drift is worth a warning. */
+  noiseThreshold: number;
 }
 
 export interface Summary {

@@ -188,6 +188,47 @@ describe('the caro-cache-bench command line', () => {
       assert.match(run.stdout, /== models: /);
     });
 
+    test('--against builds another version in a worktree and judges the change within the run', () => {
+      const ab = join(out, 'against');
+      const run = harness(
+        'get_model_hit',
+        '--group',
+        'cache',
+        '--backend',
+        'ts',
+        '--quick',
+        '--against',
+        'HEAD',
+        '--out',
+        ab,
+        '--fail-on-regression',
+        '50',
+        '--gate-time',
+        '5',
+      );
+      assert.ok(run.status === 0 || run.status === 3, `exit ${run.status}: ${run.stderr}`);
+      const summary = JSON.parse(readFileSync(join(ab, 'cache', 'summary.json'), 'utf8')) as Summary;
+      assert.match(summary.environment.against!, /^HEAD at [0-9a-f]{40}$/);
+      const cells = summary.benchmarks[0].cells;
+      assert.ok(
+        cells.some((c) => c.subject === 'ts@HEAD'),
+        'the other version measured beside this one',
+      );
+      const ts = cells.find((c) => c.subject === 'ts')!;
+      assert.equal(ts.change!.normalisation, 'same run');
+      assert.equal(ts.change!.baseline, 'HEAD');
+      // The worktree is gone again.
+      const root = join(require.resolve('caro-cache/package.json'), '..');
+      const worktrees = spawnSync('git', ['worktree', 'list'], { cwd: root, encoding: 'utf8' }).stdout;
+      assert.equal(worktrees.trim().split('\n').length, 1, worktrees);
+    });
+
+    test('--against a ref that does not exist is refused before measuring', () => {
+      const { status, stderr } = harness('--against', 'no-such-ref-anywhere', '--out', out);
+      assert.equal(status, 1);
+      assert.match(stderr, /--against needs a git ref/);
+    });
+
     test('a named baseline that does not exist is refused before measuring', () => {
       const { status, stderr } = harness('--baseline', 'nope', '--out', out);
       assert.equal(status, 1);

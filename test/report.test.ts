@@ -90,6 +90,12 @@ function fakeSummary(): Summary {
       quick: true,
       placement: 'every benchmark process on CPU 3 (taskset)',
       date: '2025-01-02T03:04:05.000Z',
+      version: '9.8.7',
+      commit: 'c0ffee1234+',
+      against: 'origin/main at abc1234def',
+      load: { start: 0.25, end: 1.5 },
+      controlsDrift: 1.31,
+      noiseThreshold: 0.02,
     },
     baseline: 'v0.0.9',
     benchmarks: [getHit, evict],
@@ -157,6 +163,10 @@ test('shows the environment, every subject and every benchmark', () => {
     '16.0 GiB',
     'source sha256 abc123',
     '18 KiB',
+    '9.8.7, commit <code>c0ffee1234+</code>',
+    'origin/main at abc1234def',
+    '0.25 at the start, 1.50 at the end',
+    'moved ×1.31</span> the machine changed speed during the run',
   ];
   for (const s of env) {
     assert.ok(html.includes(s), `missing environment item ${s}`);
@@ -366,4 +376,12 @@ test('no density curve extends below zero, however close to zero the times are',
   const start = /<path d="M([\d.]+),/.exec(svg);
   assert.ok(start !== null, 'the density curve');
   assert.ok(Number(start[1]) >= Number(zero[1]) - 0.5, `the curve starts at x=${start[1]}, zero is at x=${zero[1]}`);
+});
+
+test('the controls row warns only when they moved by more than the noise threshold', () => {
+  const summary = fakeSummary();
+  summary.environment.controlsDrift = 1.01;
+  const html = renderReport(summary);
+  assert.ok(html.includes('steady (×1.01)'));
+  assert.ok(!html.includes('changed speed during the run'));
 });

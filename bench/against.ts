@@ -1,0 +1,76 @@
+// `--against <git-ref>`: another version of the project, built in a temporary
+// git worktree, whose benchmark processes take their samples in turn with the
+// working tree's on the same CPU. A change is then judged within one run, so
+// drift between runs cannot pose as one.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** The other version, ready to run. */
+export interface Against {
+  /** The ref as given, the suffix of its subjects' names (`ts@origin/main`). */
+  label: string;
+  /** The commit it resolved to. */
+  commit: string;
+  /** Its cache-group worker script. */
+  worker: string;
+  /** Removes the worktree. */
+  remove(): void;
+}
+
+const run = (command: string, args: string[], cwd: string): string =>
+  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/**
+ * Checks out `ref` of the repository this harness runs from, links this
+ * checkout's installed dependencies into it (nothing is fetched), and builds
+ * its library and harness.
+ */
+export function prepareAgainst(ref: string, progress: (text: string) => void): Against {
+  const root = dirname(createRequire(import.meta.url).resolve('caro-cache/package.json'));
+  let commit: string;
+  try {
+    run('git', ['rev-parse', '--show-toplevel'], root);
+    commit = run('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], root);
+  } catch (error) {
+    throw new RangeError(
+      `--against needs a git ref of the caro-cache checkout at ${root}, got ${JSON.stringify(ref)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'caro-against-'));
+  const remove = () => {
+    try {
+      run('git', ['worktree', 'remove', '--force', dir], root);
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    progress(`--against ${ref}: building ${commit.slice(0, 10)} in ${dir}\n`);
+    run('git', ['worktree', 'add', '--detach', dir, commit], root);
+    if (!existsSync(join(dir, 'bench', 'package.json'))) {
+      throw new RangeError(`${ref} has no harness package (bench/package.json): it predates caro-cache-bench`);
+    }
+    // The other version's own packages resolve to the worktree; every other dependency to this checkout's.
+    const modules = join(dir, 'node_modules');
+    mkdirSync(modules);
+    for (const name of readdirSync(join(root, 'node_modules'))) {
+      if (name === 'caro-cache' || name === 'caro-cache-bench' || name.startsWith('.package-lock')) continue;
+      symlinkSync(join(root, 'node_modules', name), join(modules, name));
+    }
+    symlinkSync('..', join(modules, 'caro-cache'));
+    symlinkSync('../bench', join(modules, 'caro-cache-bench'));
+    run('npm', ['run', '--silent', 'compile'], dir);
+    run('npm', ['run', '--silent', 'compile:bench'], dir);
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return { label: ref, commit, worker: join(dir, 'bench', 'dist', 'worker.js'), remove };
+}
