@@ -13,17 +13,40 @@ export interface RawSample {
   unitsPerBatch: number;
   iters: number[];
   times: number[];
+  /** Which process took each sample, where more than one did (see IterSample). */
+  processes?: number[];
+}
+
+/**
+ * Adds the samples of one process to `raws`: a new cell, or more samples of
+ * a cell already there (a replica, or a gate round), labelled with a process
+ * number of their own.
+ */
+export function addSamples(raws: RawSample[], raw: RawSample): void {
+  const old = raws.find((r) => r.benchmark === raw.benchmark && r.subject === raw.subject && r.entries === raw.entries);
+  if (old === undefined) {
+    raws.push(raw);
+    return;
+  }
+  const labels = old.processes ?? old.iters.map(() => 0);
+  const label = Math.max(...labels) + 1;
+  old.processes = [...labels, ...raw.iters.map(() => label)];
+  old.iters = [...old.iters, ...raw.iters];
+  old.times = [...old.times, ...raw.times];
 }
 
 /** A sample in criterion's shape: batches per sample, and each sample's total ns divided by the units in one batch. */
 export interface UnitSample {
   iters: number[];
   times: number[];
+  processes?: number[];
 }
 
 /** Criterion works per iteration; here one iteration is a batch, so times are divided into units. */
-export function perUnit(raw: Pick<RawSample, 'iters' | 'times' | 'unitsPerBatch'>): UnitSample {
-  return { iters: raw.iters, times: raw.times.map((t) => t / raw.unitsPerBatch) };
+export function perUnit(raw: Pick<RawSample, 'iters' | 'times' | 'unitsPerBatch' | 'processes'>): UnitSample {
+  const sample: UnitSample = { iters: raw.iters, times: raw.times.map((t) => t / raw.unitsPerBatch) };
+  if (raw.processes !== undefined) sample.processes = raw.processes;
+  return sample;
 }
 
 /** The cell for the summary, its criterion estimates, and the per-unit sample they came from. */

@@ -11,6 +11,8 @@ export interface SampleFile {
   sampling_mode: 'Linear';
   iters: number[];
   times: number[];
+  /** Which process took each sample, where more than one did. */
+  processes?: number[];
 }
 
 /** A benchmark cell's directory name: subject, and the entry count where it is not the default. */

@@ -14,11 +14,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableBackends } from 'caro-cache';
 import { wasmModuleBytes } from 'caro-cache/internal';
-import { analyse, controlsDrift, driftWorthWarning, gated, gateReading, relate, type RawSample } from './analysis.js';
+import {
+  addSamples,
+  analyse,
+  controlsDrift,
+  driftWorthWarning,
+  gated,
+  gateReading,
+  relate,
+  type RawSample,
+} from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { renderReport } from './report.js';
-import { compare } from './stats.js';
+import { compare, comparePaired } from './stats.js';
 import { PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
 import type { SamplerOptions } from './sampler.js';
@@ -47,6 +56,8 @@ const SCALE = [100, 10_000, 1_000_000];
 const QUICK_SCALE = [100, 10_000];
 const SCALED = ['get_model_hit', 'add_model'];
 const MEMORY_ENTRIES = 1_000_000;
+/** Processes per engine and version in an --against run (more come from the gate's rounds). */
+const AGAINST_REPLICAS = 2;
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 const modelsPath = fileURLToPath(new URL('./models.js', import.meta.url));
 
@@ -152,13 +163,15 @@ function cacheGroup(options: Options, cpu: number | undefined, against: Against 
     names.map((name) => ({ name, kind }));
   const at = (entries: number) => (subject: Omit<Measuring, 'entries'>) => ({ ...subject, entries });
   const own = subjects(options.engines, 'engine');
-  // With --against, each engine of the other version runs beside its own, in the same turns.
-  const engines = [
-    ...own,
-    ...(against === undefined
-      ? []
-      : own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker }))),
-  ];
+  // With --against, each engine of the other version runs beside its own, in the same turns,
+  // and each version in AGAINST_REPLICAS processes: two processes of the same code differ too.
+  const engines =
+    against === undefined
+      ? own
+      : Array.from({ length: AGAINST_REPLICAS }, () => [
+          ...own,
+          ...own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker })),
+        ]).flat();
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
     const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
@@ -288,7 +301,7 @@ async function measure(group: Group, counter: { done: number; total: number; sta
     if (only !== undefined && !step.benchmarks.some((b) => only.has(b))) continue;
     progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label}${timeLeft(counter)}`);
     for (const { subject, kind, result } of await step.run()) {
-      if (result.type === 'sample') raws.push({ subject, kind, ...result });
+      if (result.type === 'sample') addSamples(raws, { subject, kind, ...result });
       else if (result.type === 'skip')
         skips.set(result.benchmark, [...(skips.get(result.benchmark) ?? []), { subject, reason: result.reason }]);
       else if (result.type === 'memory')
@@ -341,7 +354,7 @@ function summarise(
               a.raw.entries === raw.entries,
           );
     if (other !== undefined) {
-      const comparison = { ...compare(other.sample, sample, gateOptions), normalisation: 'same run' as const };
+      const comparison = comparePaired(other.sample, sample, gateOptions);
       writeChange(dir, comparison);
       cell.change = { ...comparison, baseline: against!.label };
     } else if (base !== undefined && !raw.subject.includes('@')) {
@@ -413,16 +426,9 @@ function summarise(
 
 type Measurement = Awaited<ReturnType<typeof measure>>;
 
-/** More samples of the same cells, appended: the sampler's sample sizes differ, which per-iteration statistics allow. */
+/** More samples of the same cells (a gate round), from processes of their own. */
 function merge(into: Measurement, more: Measurement): void {
-  const key = (r: RawSample) => `${r.benchmark}/${r.subject}/${r.entries}`;
-  const byKey = new Map(into.raws.map((r) => [key(r), r]));
-  for (const raw of more.raws) {
-    const old = byKey.get(key(raw));
-    if (old === undefined) throw new Error(`a gate round measured ${key(raw)}, which the run did not`);
-    old.iters = [...old.iters, ...raw.iters];
-    old.times = [...old.times, ...raw.times];
-  }
+  for (const raw of more.raws) addSamples(into.raws, raw);
 }
 
 /** Saves this run's cells as the named baseline, once the gate is done with them. */

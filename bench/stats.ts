@@ -28,6 +28,13 @@ export interface IterSample {
   readonly iters: ArrayLike<number>;
   /** Total elapsed time of each sample, in ns. */
   readonly times: ArrayLike<number>;
+  /**
+   * Which benchmark process took each sample, where several did. The
+   * comparison then resamples whole processes first, so that what differs
+   * between two processes of the same code (layout, JIT decisions) counts
+   * as noise rather than as a change.
+   */
+  readonly processes?: ArrayLike<number>;
 }
 
 // ---------------------------------------------------------------------------
@@ -964,19 +971,48 @@ export interface Comparison {
   readonly threshold: number;
   /**
    * How the change was judged: net of the controls' drift, as it is, or
-   * (set by the harness for --against) between two versions sampled in the
-   * same turns of one run.
+   * between two versions sampled in the same turns of one run (comparePaired).
    */
   readonly normalisation: 'controls' | 'none' | 'same run';
   /** The controls' geometric mean ratio of means, new / base (1 without controls). */
   readonly drift: Estimate;
 }
 
-/** A sample as per-iteration times, checked. */
-function perIteration(sample: Sample | IterSample, what: string): Float64Array {
+/** A sample as per-iteration times, checked, split by the process that took them (one group without labels). */
+function perIteration(sample: Sample | IterSample, what: string): { xs: Float64Array; groups: Float64Array[] } {
   const xs = isIterSample(sample) ? averageTimes(sample) : toFiniteArray(sample, 2, what);
   requireLength(xs, 2, what);
-  return xs;
+  const labels = isIterSample(sample) ? sample.processes : undefined;
+  if (labels === undefined) return { xs, groups: [xs] };
+  if (labels.length !== xs.length) throw new RangeError(`${what}: processes and times differ in length`);
+  const byProcess = new Map<number, number[]>();
+  for (let i = 0; i < xs.length; i++) byProcess.set(labels[i]!, [...(byProcess.get(labels[i]!) ?? []), xs[i]!]);
+  return { xs, groups: [...byProcess.values()].map((g) => Float64Array.from(g)) };
+}
+
+/**
+ * Draws bootstrap resamples of a sample into one reused buffer: its
+ * processes with replacement, then each drawn process's values with
+ * replacement (a two-stage cluster bootstrap; with one process, the plain
+ * bootstrap). The view returned is valid until the next draw.
+ */
+function drawer(groups: Float64Array[], rng: Xoshiro128): () => Float64Array {
+  const longest = Math.max(...groups.map((g) => g.length));
+  const buf = new Float64Array(longest * groups.length);
+  const scale = groups.length * 2.3283064365386963e-10;
+  return () => {
+    if (groups.length === 1) {
+      resampleInto(buf.subarray(0, groups[0]!.length), groups[0]!, rng);
+      return buf.subarray(0, groups[0]!.length);
+    }
+    let n = 0;
+    for (let k = 0; k < groups.length; k++) {
+      const group = groups[(rng.nextU32() * scale) | 0]!;
+      resampleInto(buf.subarray(n, n + group.length), group, rng);
+      n += group.length;
+    }
+    return buf.subarray(0, n);
+  };
 }
 
 /**
@@ -1019,8 +1055,8 @@ export function compare(
   if (!(threshold >= noiseThreshold && Number.isFinite(threshold))) {
     throw new RangeError(`threshold must be finite and at least the noise threshold, got ${threshold}`);
   }
-  const base = perIteration(baseSample, 'base sample');
-  const next = perIteration(newSample, 'new sample');
+  const { xs: base, groups: baseGroups } = perIteration(baseSample, 'base sample');
+  const { xs: next, groups: nextGroups } = perIteration(newSample, 'new sample');
   const controls = (opts.controls ?? []).map((c, i) => ({
     base: perIteration(c.base, `control ${i} base sample`),
     next: perIteration(c.next, `control ${i} new sample`),
@@ -1029,14 +1065,7 @@ export function compare(
   // The one resampling kernel: each replicate draws every sample afresh and
   // records the drift-corrected change of the mean and of the median.
   const rng = seededXoshiro(seed);
-  const draw = (xs: Float64Array) => {
-    const buf = new Float64Array(xs.length);
-    return () => {
-      resampleInto(buf, xs, rng);
-      return buf;
-    };
-  };
-  const controlDraws = controls.map((c) => ({ base: draw(c.base), next: draw(c.next) }));
+  const controlDraws = controls.map((c) => ({ base: drawer(c.base.groups, rng), next: drawer(c.next.groups, rng) }));
   const logDrift = (pairs: { base: Float64Array; next: Float64Array }[]) =>
     pairs.length === 0
       ? 0
@@ -1047,10 +1076,10 @@ export function compare(
     median: medianInPlace(n, n.length) / medianInPlace(b, b.length) / drift - 1,
   });
 
-  const drift = Math.exp(logDrift(controls));
+  const drift = Math.exp(logDrift(controls.map((c) => ({ base: c.base.xs, next: c.next.xs }))));
   const point = changes(Float64Array.from(base), Float64Array.from(next), drift);
-  const drawBase = draw(base);
-  const drawNext = draw(next);
+  const drawBase = drawer(baseGroups, rng);
+  const drawNext = drawer(nextGroups, rng);
   const dMean = new Float64Array(resamples);
   const dMedian = new Float64Array(resamples);
   const dDrift = new Float64Array(resamples);
@@ -1070,25 +1099,107 @@ export function compare(
     next.map((x) => x / drift),
     base,
   );
-  const { lower_bound: lb, upper_bound: ub } = meanChange.confidence_interval;
-  let verdict: Verdict;
-  if (test.pValue < significance && lb > noiseThreshold) verdict = 'regressed';
-  else if (test.pValue < significance && ub < -noiseThreshold) verdict = 'improved';
-  else if (lb >= -threshold && ub <= threshold) verdict = 'no change';
-  else verdict = 'inconclusive';
-
   return {
     mean: meanChange,
     median: medianChange,
     tStatistic: test.t,
     df: test.df,
     pValue: test.pValue,
-    verdict,
+    verdict: verdictOf(test.pValue, meanChange.confidence_interval, noiseThreshold, significance, threshold),
     noiseThreshold,
     significance,
     threshold,
     normalisation: controls.length > 0 ? 'controls' : 'none',
     drift: driftEstimate,
+  };
+}
+
+/** The verdict on a change from its p-value and the interval of its mean (see `compare`). */
+function verdictOf(
+  pValue: number,
+  ci: ConfidenceInterval,
+  noiseThreshold: number,
+  significance: number,
+  threshold: number,
+): Verdict {
+  const { lower_bound: lb, upper_bound: ub } = ci;
+  if (pValue < significance && lb > noiseThreshold) return 'regressed';
+  if (pValue < significance && ub < -noiseThreshold) return 'improved';
+  if (lb >= -threshold && ub <= threshold) return 'no change';
+  return 'inconclusive';
+}
+
+/**
+ * Compares two versions measured in the same run, process beside process:
+ * the samples of process k of one version were taken in the same turns as
+ * those of process k of the other (the harness's --against). Each pair's
+ * ratio of means is free of whatever the machine did between pairs, so the
+ * change is the geometric mean of the pairs' ratios, its interval comes from
+ * resampling pairs and then the samples within each, and the p-value from a
+ * one-sample t-test of the pairs' log ratios (Welch's on the samples while
+ * there is only one pair).
+ */
+export function comparePaired(baseSample: IterSample, newSample: IterSample, opts: CompareOptions = {}): Comparison {
+  const { resamples, confidence, seed } = resolveBootstrapOptions(opts);
+  const noiseThreshold = opts.noiseThreshold ?? 0.02;
+  const significance = opts.significance ?? 0.05;
+  const threshold = opts.threshold ?? noiseThreshold;
+  const base = perIteration(baseSample, 'base sample');
+  const next = perIteration(newSample, 'new sample');
+  const labels = (s: IterSample) => [...new Set(Array.from(s.processes ?? [0]))].join(',');
+  if (labels(baseSample) !== labels(newSample)) {
+    throw new RangeError('paired samples need the same processes on both sides');
+  }
+  const pairs = base.groups.map((b, k) => ({ base: b, next: next.groups[k]! }));
+  const logRatio = (b: Float64Array, n: Float64Array, of: (xs: Float64Array) => number) => Math.log(of(n) / of(b));
+  const mean = (xs: Float64Array) => meanOf(xs, xs.length);
+  const median = (xs: Float64Array) => medianInPlace(xs, xs.length);
+  const change = (ratios: number[]) => Math.exp(ratios.reduce((a, r) => a + r, 0) / ratios.length) - 1;
+
+  const rng = seededXoshiro(seed);
+  const draws = pairs.map((p) => ({ base: drawer([p.base], rng), next: drawer([p.next], rng) }));
+  const scale = pairs.length * 2.3283064365386963e-10;
+  const dMean = new Float64Array(resamples);
+  const dMedian = new Float64Array(resamples);
+  const means: number[] = new Array(pairs.length);
+  const medians: number[] = new Array(pairs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let k = 0; k < pairs.length; k++) {
+      const pair = draws[pairs.length === 1 ? 0 : (rng.nextU32() * scale) | 0]!;
+      const b = pair.base();
+      const n = pair.next();
+      means[k] = logRatio(b, n, mean);
+      medians[k] = logRatio(b, n, median);
+    }
+    dMean[r] = change(means);
+    dMedian[r] = change(medians);
+  }
+  const pointMeans = pairs.map((p) => logRatio(p.base, p.next, mean));
+  const pointMedians = pairs.map((p) => logRatio(Float64Array.from(p.base), Float64Array.from(p.next), median));
+  const meanChange = toEstimate(summarise(change(pointMeans), dMean, confidence), confidence);
+  const medianChange = toEstimate(summarise(change(pointMedians), dMedian, confidence), confidence);
+
+  let test: { t: number; df: number; pValue: number };
+  if (pairs.length === 1) {
+    test = welchTTest(next.xs, base.xs);
+  } else {
+    const m = pointMeans.reduce((a, x) => a + x, 0) / pairs.length;
+    const sd = stdDev(pointMeans);
+    const t = sd === 0 ? (m === 0 ? 0 : Math.sign(m) * Infinity) : m / (sd / Math.sqrt(pairs.length));
+    test = { t, df: pairs.length - 1, pValue: studentTTwoTailedP(t, pairs.length - 1) };
+  }
+  return {
+    mean: meanChange,
+    median: medianChange,
+    tStatistic: test.t,
+    df: test.df,
+    pValue: test.pValue,
+    verdict: verdictOf(test.pValue, meanChange.confidence_interval, noiseThreshold, significance, threshold),
+    noiseThreshold,
+    significance,
+    threshold,
+    normalisation: 'same run',
+    drift: toEstimate({ point: 1, lower: 1, upper: 1, standardError: 0 }, confidence),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   bootstrap,
   classifyOutliers,
   compare,
+  comparePaired,
   createRng,
   estimates,
   kde,
@@ -672,4 +673,35 @@ test('kde of a constant sample falls back to a narrow positive bandwidth', () =>
   assert.throws(() => kde([1], 10), RangeError);
   assert.throws(() => kde([1, 2], 1), RangeError);
   assert.throws(() => kde([1, 2], 5, [3, 3]), RangeError);
+});
+
+test('comparePaired: drift between pairs cancels, a real change within each pair shows', () => {
+  // Three pairs of processes, the machine 1.0x, 1.5x and 0.8x as fast while each pair ran.
+  const speeds = [1, 1.5, 0.8];
+  const side = (ratio: number, seed: number) => {
+    const iters: number[] = [];
+    const times: number[] = [];
+    const processes: number[] = [];
+    speeds.forEach((speed, k) =>
+      normals(seed + k, 30, 100 * speed * ratio, 2).forEach((t) => {
+        iters.push(1);
+        times.push(t);
+        processes.push(k);
+      }),
+    );
+    return { iters, times, processes };
+  };
+  const same = comparePaired(side(1, 600), side(1, 610), { ...CMP, threshold: 0.15 });
+  assert.equal(same.normalisation, 'same run');
+  assert.ok(Math.abs(same.mean.point_estimate) < 0.02, `A/A change ${same.mean.point_estimate}`);
+  assert.notEqual(same.verdict, 'regressed');
+  const slower = comparePaired(side(1, 620), side(1.3, 630), { ...CMP, threshold: 0.15 });
+  close(slower.mean.point_estimate, 0.3, 0.02);
+  assert.equal(slower.verdict, 'regressed');
+  // Unpaired, the same data leaves a far wider interval: the drift between pairs counts as noise.
+  const flat = (x: ReturnType<typeof side>) => ({ iters: x.iters, times: x.times });
+  const width = (c: ReturnType<typeof compare>) =>
+    c.mean.confidence_interval.upper_bound - c.mean.confidence_interval.lower_bound;
+  assert.ok(width(compare(flat(side(1, 620)), flat(side(1.3, 630)), CMP)) > 3 * width(slower));
+  assert.throws(() => comparePaired(side(1, 1), { iters: [1, 1], times: [1, 2], processes: [0, 9] }), RangeError);
 });
