@@ -1042,19 +1042,8 @@ export function compare(
   newSample: Sample | IterSample,
   opts: CompareOptions = {},
 ): Comparison {
-  const { resamples, confidence, seed } = resolveBootstrapOptions(opts);
-  const noiseThreshold = opts.noiseThreshold ?? 0.02;
-  const significance = opts.significance ?? 0.05;
-  const threshold = opts.threshold ?? noiseThreshold;
-  if (!(noiseThreshold >= 0 && Number.isFinite(noiseThreshold))) {
-    throw new RangeError(`noiseThreshold must be a finite number >= 0, got ${noiseThreshold}`);
-  }
-  if (!(significance > 0 && significance < 1)) {
-    throw new RangeError(`significance must be in (0, 1), got ${significance}`);
-  }
-  if (!(threshold >= noiseThreshold && Number.isFinite(threshold))) {
-    throw new RangeError(`threshold must be finite and at least the noise threshold, got ${threshold}`);
-  }
+  const resolved = resolveCompareOptions(opts);
+  const { resamples, confidence, seed } = resolved;
   const { xs: base, groups: baseGroups } = perIteration(baseSample, 'base sample');
   const { xs: next, groups: nextGroups } = perIteration(newSample, 'new sample');
   const controls = (opts.controls ?? []).map((c, i) => ({
@@ -1099,18 +1088,48 @@ export function compare(
     next.map((x) => x / drift),
     base,
   );
+  return comparison(meanChange, medianChange, test, resolved, controls.length > 0 ? 'controls' : 'none', driftEstimate);
+}
+
+type ResolvedCompareOptions = ResolvedOptions & { noiseThreshold: number; significance: number; threshold: number };
+
+function resolveCompareOptions(opts: CompareOptions): ResolvedCompareOptions {
+  const noiseThreshold = opts.noiseThreshold ?? 0.02;
+  const significance = opts.significance ?? 0.05;
+  const threshold = opts.threshold ?? noiseThreshold;
+  if (!(noiseThreshold >= 0 && Number.isFinite(noiseThreshold))) {
+    throw new RangeError(`noiseThreshold must be a finite number >= 0, got ${noiseThreshold}`);
+  }
+  if (!(significance > 0 && significance < 1)) {
+    throw new RangeError(`significance must be in (0, 1), got ${significance}`);
+  }
+  if (!(threshold >= noiseThreshold && Number.isFinite(threshold))) {
+    throw new RangeError(`threshold must be finite and at least the noise threshold, got ${threshold}`);
+  }
+  return { ...resolveBootstrapOptions(opts), noiseThreshold, significance, threshold };
+}
+
+/** A Comparison from its estimates and test, with the verdict they give. */
+function comparison(
+  mean: Estimate,
+  median: Estimate,
+  test: { t: number; df: number; pValue: number },
+  { noiseThreshold, significance, threshold }: ResolvedCompareOptions,
+  normalisation: Comparison['normalisation'],
+  drift: Estimate,
+): Comparison {
   return {
-    mean: meanChange,
-    median: medianChange,
+    mean,
+    median,
     tStatistic: test.t,
     df: test.df,
     pValue: test.pValue,
-    verdict: verdictOf(test.pValue, meanChange.confidence_interval, noiseThreshold, significance, threshold),
+    verdict: verdictOf(test.pValue, mean.confidence_interval, noiseThreshold, significance, threshold),
     noiseThreshold,
     significance,
     threshold,
-    normalisation: controls.length > 0 ? 'controls' : 'none',
-    drift: driftEstimate,
+    normalisation,
+    drift,
   };
 }
 
@@ -1140,10 +1159,8 @@ function verdictOf(
  * there is only one pair).
  */
 export function comparePaired(baseSample: IterSample, newSample: IterSample, opts: CompareOptions = {}): Comparison {
-  const { resamples, confidence, seed } = resolveBootstrapOptions(opts);
-  const noiseThreshold = opts.noiseThreshold ?? 0.02;
-  const significance = opts.significance ?? 0.05;
-  const threshold = opts.threshold ?? noiseThreshold;
+  const resolved = resolveCompareOptions(opts);
+  const { resamples, confidence, seed } = resolved;
   const base = perIteration(baseSample, 'base sample');
   const next = perIteration(newSample, 'new sample');
   const labels = (s: IterSample) => [...new Set(Array.from(s.processes ?? [0]))].join(',');
@@ -1188,19 +1205,8 @@ export function comparePaired(baseSample: IterSample, newSample: IterSample, opt
     const t = sd === 0 ? (m === 0 ? 0 : Math.sign(m) * Infinity) : m / (sd / Math.sqrt(pairs.length));
     test = { t, df: pairs.length - 1, pValue: studentTTwoTailedP(t, pairs.length - 1) };
   }
-  return {
-    mean: meanChange,
-    median: medianChange,
-    tStatistic: test.t,
-    df: test.df,
-    pValue: test.pValue,
-    verdict: verdictOf(test.pValue, meanChange.confidence_interval, noiseThreshold, significance, threshold),
-    noiseThreshold,
-    significance,
-    threshold,
-    normalisation: 'same run',
-    drift: toEstimate({ point: 1, lower: 1, upper: 1, standardError: 0 }, confidence),
-  };
+  const none = toEstimate({ point: 1, lower: 1, upper: 1, standardError: 0 }, confidence);
+  return comparison(meanChange, medianChange, test, resolved, 'same run', none);
 }
 
 // ---------------------------------------------------------------------------
