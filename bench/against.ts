@@ -4,7 +4,7 @@
 // drift between runs cannot pose as one.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,7 +33,10 @@ export function prepareAgainst(ref: string, progress: (text: string) => void): A
   const root = dirname(createRequire(import.meta.url).resolve('caro-cache/package.json'));
   let commit: string;
   try {
-    run('git', ['rev-parse', '--show-toplevel'], root);
+    // An installed caro-cache may sit inside some other repository: only its own checkout will do.
+    if (realpathSync(run('git', ['rev-parse', '--show-toplevel'], root)) !== realpathSync(root)) {
+      throw new Error(`${root} is not the top of a git checkout`);
+    }
     commit = run('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], root);
   } catch (error) {
     throw new RangeError(
