@@ -8,6 +8,7 @@ import { BACKENDS, type BackendName } from 'caro-cache';
 import type { SamplerOptions } from './sampler.js';
 
 export const GROUPS = ['cache', 'models'] as const;
+export const MEASURES = ['time', 'instructions'] as const;
 
 export const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: npm run bench -- ...)
 
@@ -19,6 +20,10 @@ export const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: 
                                runs on it
   --quick                      short sampling, scale up to 10^4 entries, no memory figures:
                                about a minute
+  --measure time|instructions  what to measure (default: time). instructions: the engines'
+                               instructions per operation, counted by valgrind's callgrind with
+                               V8 made repeatable: a gate that noise cannot move, blind to memory
+                               stalls (so without the 10^6 series) and to the models group
 
 Sampling (criterion's controls; the defaults depend on the group and on --quick):
   --sample-size N              samples per cell, at least 10
@@ -75,6 +80,7 @@ export function parse(args: string[]) {
         group: { type: 'string' },
         backend: { type: 'string' },
         quick: { type: 'boolean', default: false },
+        measure: { type: 'string', default: 'time' },
         'sample-size': { type: 'string' },
         'measurement-time': { type: 'string' },
         'warm-up-time': { type: 'string' },
@@ -104,6 +110,9 @@ export function parse(args: string[]) {
   }
   if (values.group !== undefined && !GROUPS.includes(values.group as never)) {
     throw new RangeError(`--group must be one of ${GROUPS.join(', ')}, got ${values.group}`);
+  }
+  if (!MEASURES.includes(values.measure as never)) {
+    throw new RangeError(`--measure must be one of ${MEASURES.join(', ')}, got ${values.measure}`);
   }
   if (values.against !== undefined && values.baseline !== undefined) {
     throw new RangeError('--against and --baseline cannot be combined: one comparison at a time');
@@ -152,6 +161,7 @@ export function parse(args: string[]) {
     backend: values.backend as BackendName | undefined,
     engines: values.backend === undefined ? [...BACKENDS] : [values.backend],
     quick: values.quick,
+    measure: values.measure as (typeof MEASURES)[number],
     /** What the sampling flags change in a group's own sampler. */
     sampling: (defaults: SamplerOptions): SamplerOptions => ({
       samples: samples ?? defaults.samples,

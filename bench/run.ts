@@ -41,6 +41,7 @@ import {
   type ModelSample,
 } from './models.js';
 import { prepareAgainst, type Against } from './against.js';
+import { counter, runInstructions, type CountCell } from './instructions.js';
 import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
 import { GROUPS, parse, USAGE, type Options } from './options.js';
@@ -255,6 +256,23 @@ function checkoutCommit(): string {
   }
 }
 
+/** What was measured where: host, Node and the library's version and commit. */
+function stamp(against: Against | undefined) {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryBytes: totalmem(),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: process.platform,
+    arch: process.arch,
+    date: new Date().toISOString(),
+    version: (createRequire(import.meta.url)('caro-cache/package.json') as { version: string }).version,
+    commit: checkoutCommit(),
+    against: against && `${against.label} at ${against.commit}`,
+  };
+}
+
 function environment(
   quick: boolean,
   where: Placement,
@@ -272,20 +290,10 @@ function environment(
     /* reported as unavailable above */
   }
   return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryBytes: totalmem(),
-    node: process.version,
-    v8: process.versions.v8,
-    platform: process.platform,
-    arch: process.arch,
+    ...stamp(against),
     engines,
     quick,
     placement: where.description,
-    date: new Date().toISOString(),
-    version: (createRequire(import.meta.url)('caro-cache/package.json') as { version: string }).version,
-    commit: checkoutCommit(),
-    against: against && `${against.label} at ${against.commit}`,
     load,
     controlsDrift: drift,
     noiseThreshold,
@@ -441,6 +449,35 @@ function saveRun(group: Group, measured: Measurement, root: string, name: string
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/**
+ * The cells --measure instructions counts: each engine (and the other
+ * version's, with --against) on every benchmark at its default size and
+ * along the scale series, short of the 10^6 point that counts cannot show.
+ */
+function countCells(options: Options, against: Against | undefined): CountCell[] {
+  if (!options.groups.includes('cache')) {
+    throw new RangeError(
+      "--measure instructions counts the cache group only: the models group's time is the file system's",
+    );
+  }
+  const scale = (options.quick ? QUICK_SCALE : SCALE).filter((entries) => entries < 1_000_000);
+  const engines = options.engines.flatMap((name) =>
+    against === undefined ? [{ name }] : [{ name }, { name: `${name}@${against.label}`, script: against.worker }],
+  );
+  return BENCHMARKS.filter((b) => options.filter.test(b.id)).flatMap(({ id }) => {
+    const sizes = new Set([DEFAULT_ENTRIES[id], ...(SCALED.includes(id) ? scale : [])]);
+    return [...sizes].flatMap((entries) =>
+      engines.map(({ name, script }) => ({
+        benchmark: id,
+        subject: name,
+        entries,
+        defaultEntries: DEFAULT_ENTRIES[id],
+        script,
+      })),
+    );
+  });
+}
+
 /** Runs the harness with command-line arguments; returns the exit code. */
 export async function runBench(args: string[]): Promise<number> {
   const options = parse(args);
@@ -449,8 +486,17 @@ export async function runBench(args: string[]): Promise<number> {
     return 0;
   }
   const where = placement(options.cpu);
+  const count = options.measure === 'instructions' && !options.list ? counter() : undefined;
   const against = options.against === undefined || options.list ? undefined : prepareAgainst(options.against, progress);
   try {
+    if (count !== undefined)
+      return await runInstructions(
+        options,
+        countCells(options, against),
+        against,
+        { ...stamp(against), counter: count },
+        progress,
+      );
     return await runGroups(options, where, against);
   } finally {
     against?.remove();

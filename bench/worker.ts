@@ -3,6 +3,9 @@
 // processes.ts with a JSON job as its argument. A cell job warms up, says it
 // is ready, then takes one sample per line read on stdin, answering each,
 // the last with the whole result; a memory job prints its figure and exits.
+// A count job runs under callgrind (instructions.ts): it marks the edges of
+// each timed batch, and of an empty window beside it, by reading
+// process.ppid, whose getppid(2) call is where callgrind starts a new dump.
 
 import { createInterface } from 'node:readline';
 import { FLOOR_BATCH, floorRoutine } from './floors.js';
@@ -21,14 +24,24 @@ export type Job =
       entries: number;
       sampler: SamplerOptions;
     }
-  | { type: 'memory'; subject: string; kind: 'engine' | 'peer'; entries: number };
+  | { type: 'memory'; subject: string; kind: 'engine' | 'peer'; entries: number }
+  | {
+      type: 'count';
+      subject: string;
+      kind: 'engine';
+      benchmark: string;
+      entries: number;
+      warmUp: number;
+      batches: number;
+    };
 
 export type WorkerResult =
   | { type: 'ready'; samples: number }
   | { type: 'taken' }
   | { type: 'sample'; benchmark: string; entries: number; unitsPerBatch: number; iters: number[]; times: number[] }
   | { type: 'skip'; benchmark: string; entries: number; reason: string }
-  | { type: 'memory'; entries: number; bytesPerEntry: number; heapBytes: number; externalBytes: number };
+  | { type: 'memory'; entries: number; bytesPerEntry: number; heapBytes: number; externalBytes: number }
+  | { type: 'counted'; benchmark: string; entries: number; unitsPerBatch: number; batches: number };
 
 const emit = (result: WorkerResult): void => {
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -58,7 +71,7 @@ const subjectOf = (job: Job): Subject =>
   job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);
 
 /** The cell's routine with its units and check, or why this subject cannot run it. */
-function workload(job: Job & { type: 'cell' }): Workload | string {
+function workload(job: Job & { type: 'cell' | 'count' }): Workload | string {
   if (job.kind === 'floor') {
     const verify = (sink: number) => {
       if (!(sink > 0)) throw new Error('the floor did no work');
@@ -72,9 +85,47 @@ function workload(job: Job & { type: 'cell' }): Workload | string {
   return benchmark.build(subject, job.entries);
 }
 
+/** A window edge for callgrind: nothing else in the process calls getppid(2). */
+const mark = (): number => process.ppid;
+
+/** Warms the routine up, then runs each batch between two marks, followed by an empty pair of marks. */
+function countWindows(job: Job & { type: 'count' }): WorkerResult {
+  const cell = workload(job);
+  if (typeof cell === 'string') return { type: 'skip', benchmark: job.benchmark, entries: job.entries, reason: cell };
+  const { routine } = cell;
+  let sink = 0;
+  for (let i = 0; i < job.warmUp; i++) {
+    routine.setup?.();
+    sink += routine.run();
+  }
+  let marks = 0;
+  for (let i = 0; i < job.batches; i++) {
+    routine.setup?.();
+    marks += mark();
+    sink += routine.run();
+    marks += mark();
+    // The empty window: what the marks themselves cost, to subtract from the batch's window.
+    marks += mark();
+    marks += mark();
+  }
+  cell.verify(sink);
+  if (!(marks > 0)) throw new Error('process.ppid gave no parent pid');
+  return {
+    type: 'counted',
+    benchmark: job.benchmark,
+    entries: job.entries,
+    unitsPerBatch: cell.unitsPerBatch,
+    batches: job.batches,
+  };
+}
+
 async function main(job: Job): Promise<void> {
   if (job.type === 'memory') {
     emit(measureMemory(subjectOf(job), job.entries));
+    return;
+  }
+  if (job.type === 'count') {
+    emit(countWindows(job));
     return;
   }
   const cell = workload(job);
