@@ -72,6 +72,8 @@ describe('the caro-cache-bench command line', () => {
       ['--noise-threshold', '2%'],
       ['--significance-level', '1'],
       ['--fail-on-regression', '1', '--noise-threshold', '0.05'],
+      ['--measure', 'cycles'],
+      ['--measure', 'instructions', '--group', 'models'],
     ]) {
       const { status, stderr } = harness(...args);
       assert.equal(status, 1, args.join(' '));
@@ -169,6 +171,48 @@ describe('the caro-cache-bench command line', () => {
       assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', 'change', 'estimates.json')));
       assert.match(readFileSync(join(cache, 'report', 'index.html'), 'utf8'), /Change since/i);
     });
+
+    const valgrind = spawnSync('valgrind', ['--version']).status === 0;
+    test(
+      '--measure instructions counts each batch under callgrind, the same from run to run, and gates on the counts',
+      { skip: !valgrind && 'valgrind is not installed' },
+      () => {
+        const count = () =>
+          harness(
+            '^remove_model$',
+            '--measure',
+            'instructions',
+            '--backend',
+            'ts',
+            '--out',
+            out,
+            '--fail-on-regression',
+            '1',
+            '--noise-threshold',
+            '0.005',
+          );
+        const first = count();
+        assert.equal(first.status, 0, first.stderr);
+        const cell = join(out, 'instructions', 'remove_model', 'ts');
+        const file = JSON.parse(readFileSync(join(cell, 'new', 'instructions.json'), 'utf8')) as {
+          instructionsPerUnit: number;
+          windows: [number, number][];
+        };
+        // A delete is some hundreds of instructions: neither nothing nor the whole process.
+        assert.ok(file.instructionsPerUnit > 50 && file.instructionsPerUnit < 50_000, String(file.instructionsPerUnit));
+        assert.ok(file.windows.every(([batch, empty]) => batch > empty && empty > 0));
+        assert.ok(existsSync(join(cell, 'base', 'instructions.json')));
+        const second = count();
+        assert.equal(second.status, 0, second.stderr);
+        assert.match(second.stderr, /^gate: 1 changes, none beyond 1%/m);
+        const summary = JSON.parse(readFileSync(join(out, 'instructions', 'summary.json'), 'utf8')) as {
+          results: { subject: string; change?: { ratio: number; verdict: string } }[];
+        };
+        const [ts] = summary.results;
+        assert.equal(ts.change!.verdict, 'no change');
+        assert.ok(Math.abs(ts.change!.ratio - 1) < 0.001, `counts moved by ${ts.change!.ratio - 1}`);
+      },
+    );
 
     test('the models group measures the store beside the JSON manifests, in its own directory', () => {
       const run = harness('remove_model', '--group', 'models', '--backend', 'ts', '--quick', '--out', out);
