@@ -12,6 +12,12 @@
 // (Linux, with taskset): on this machine class one vCPU runs the same code
 // about 50% slower than the other, so subjects that the scheduler placed on
 // different CPUs were compared across that gap.
+//
+// Every process gets a fixed V8 hash seed, by default 1. The seed decides
+// which model ids share a bucket of a Map, and with it the cost of a lookup:
+// callgrind counts a Map.get of the benchmark's ids at 196 to 241
+// instructions over hash seeds 1 to 8. With random seeds, two processes of
+// the same code, or the same cell in two runs, differ by that much.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -63,9 +69,10 @@ class BenchProcess {
     job: unknown,
     readonly name: string,
     cpu: number | undefined,
+    hashSeed: number,
   ) {
     // --expose-gc for the memory figures, which are taken after a full collection.
-    const command = [process.execPath, '--expose-gc', script, JSON.stringify(job)];
+    const command = [process.execPath, '--expose-gc', `--hash-seed=${hashSeed}`, script, JSON.stringify(job)];
     if (cpu !== undefined) command.unshift('taskset', '--cpu-list', String(cpu));
     this.#child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     // A write to a process that has died fails here; the death itself is reported by 'close'.
@@ -115,7 +122,7 @@ class BenchProcess {
 
 /** Runs one process to its end and returns every result it printed. */
 export async function runProcess<T>(script: string, job: unknown, name: string, cpu: number | undefined): Promise<T[]> {
-  return new BenchProcess(script, job, name, cpu).end<T>();
+  return new BenchProcess(script, job, name, cpu, 1).end<T>();
 }
 
 /**
@@ -123,17 +130,18 @@ export async function runProcess<T>(script: string, job: unknown, name: string, 
  * their samples in rotating turns. Returns each job's final result, in the
  * jobs' order: its whole measurement, or whatever else it said instead of
  * being ready (a skip). A job may name a script of its own (another
- * version's worker, for --against).
+ * version's worker, for --against) and a hash seed of its own (a replica).
  */
 export async function interleave<T>(
   script: string,
-  jobs: { name: string; job: unknown; script?: string }[],
+  jobs: { name: string; job: unknown; script?: string; hashSeed?: number }[],
   cpu: number | undefined,
 ): Promise<T[]> {
   const started: { child: BenchProcess; samples: number; result?: T }[] = [];
   try {
-    for (const { name, job, script: own } of jobs) {
-      const entry: (typeof started)[number] = { child: new BenchProcess(own ?? script, job, name, cpu), samples: 0 };
+    for (const { name, job, script: own, hashSeed = 1 } of jobs) {
+      const child = new BenchProcess(own ?? script, job, name, cpu, hashSeed);
+      const entry: (typeof started)[number] = { child, samples: 0 };
       started.push(entry);
       const opening = await entry.child.read<{ type: string; samples?: number }>();
       if (opening.type === 'ready') entry.samples = opening.samples!;

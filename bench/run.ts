@@ -94,6 +94,8 @@ interface Measuring {
   entries: number;
   /** Another version's worker, for a subject of --against (named `engine@version`). */
   script?: string;
+  /** V8's hash seed: replica k of either version gets seed k, so that paired processes lay out their Maps alike. */
+  hashSeed?: number;
 }
 
 /**
@@ -112,9 +114,10 @@ function benchmarkStep(
     label: `${benchmark} (${measured.length} processes in turn)`,
     benchmarks: [benchmark],
     async run() {
-      const jobs = measured.map(({ name, kind, entries, script }) => ({
+      const jobs = measured.map(({ name, kind, entries, script, hashSeed }) => ({
         name: `${name} at ${entries} entries`,
         script,
+        hashSeed,
         job: { type: 'cell', subject: name.split('@')[0], kind, benchmark, entries, sampler } satisfies Job,
       }));
       const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
@@ -169,10 +172,11 @@ function cacheGroup(options: Options, cpu: number | undefined, against: Against 
   const engines =
     against === undefined
       ? own
-      : Array.from({ length: AGAINST_REPLICAS }, () => [
-          ...own,
-          ...own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker })),
-        ]).flat();
+      : Array.from({ length: AGAINST_REPLICAS }, (_, k) =>
+          [...own, ...own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker }))].map(
+            (e) => ({ ...e, hashSeed: k + 1 }),
+          ),
+        ).flat();
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
     const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
