@@ -149,7 +149,7 @@ const FLUSH_DELAY_MS = 2_000;
 /** The journal is rewritten once it holds more than this many records and more than 4 per model. */
 const COMPACT_MIN_RECORDS = 256;
 /** The reserve: enough for the lock and a journal append of removals, on any file system. */
-const RESERVE_BYTES = 256 * 1024;
+const RESERVE_BYTES = 64 * 1024;
 
 const JOURNAL = 'journal';
 const LOCK = 'lock';
@@ -581,6 +581,7 @@ export class ModelCache {
         this.#index.delete(id);
         entry.touched = 0;
         await this.#removeFiles([entry.file]);
+        this.#keepReserve();
         return true;
       }, true);
     });
@@ -810,15 +811,21 @@ export class ModelCache {
   #freeReserveIfLow(): void {
     try {
       const { bavail, bsize } = statfsSync(this.#dir);
-      if (bavail * bsize < 2 * RESERVE_BYTES) removeFileSync(this.#reserve);
+      if (bavail * bsize < RESERVE_BYTES) removeFileSync(this.#reserve);
     } catch {
       // No statfs here: the reserve is freed if an append fails instead.
     }
   }
 
-  /** Creates the reserve if it is missing and there is room; never fails. */
+  /** Creates the reserve if it is missing and the disk has room to spare; never fails. */
   #keepReserve(): void {
     if (this.#readOnly || existsSync(this.#reserve)) return;
+    try {
+      const { bavail, bsize } = statfsSync(this.#dir);
+      if (bavail * bsize < 2 * RESERVE_BYTES) return;
+    } catch {
+      // No statfs here: try anyway.
+    }
     const temp = `${this.#reserve}.${process.pid}.tmp`;
     try {
       const fd = openSync(temp, 'w');
