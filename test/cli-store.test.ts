@@ -143,6 +143,9 @@ describe('caro-cache store commands', () => {
       hits: 0,
       misses: 0,
       evictions: 0,
+      partialBytes: 0,
+      quarantined: 0,
+      readOnly: false,
     });
     assert.match((await inStore('stats')).stdout, /^models +2$/m);
 
@@ -166,15 +169,16 @@ describe('caro-cache store commands', () => {
     await caroCache(['--dir', dir, 'add', 'a', a.path]);
     const added = await caroCache(['--dir', dir, 'add', 'c', c.path]);
     const ok = await caroCache(['--dir', dir, 'verify']);
-    assert.deepEqual([ok.status, ok.stdout], [0, '2 valid, 0 corrupted, 0 missing\n']);
+    assert.deepEqual([ok.status, ok.stdout], [0, '2 valid, 0 corrupted, 0 missing, 0 quarantined\n']);
     writeFileSync(added.stdout.trim().split('\n')[1], 'tampered');
     const bad = await caroCache(['--dir', dir, 'verify']);
     assert.equal(bad.status, 1);
-    assert.equal(bad.stdout, 'corrupted  c\n1 valid, 1 corrupted, 0 missing\n');
+    assert.equal(bad.stdout, 'corrupted    c\n1 valid, 1 corrupted, 0 missing, 0 quarantined\n');
     assert.deepEqual(JSON.parse((await caroCache(['--dir', dir, 'verify', '--json'])).stdout), {
       valid: ['a'],
       corrupted: ['c'],
       missing: [],
+      quarantined: [],
     });
   });
 

@@ -44,7 +44,9 @@ function source(seed: string, bytes = 4 * KiB): { path: string; data: Buffer; sh
   return { path, data, sha256: sha256(data) };
 }
 
-const ls = (dir: string, sub: string) => (existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)) : []);
+/** The files in a folder of the store, sidecars (`<file>.meta.json`, `<file>.removed`) left out. */
+const ls = (dir: string, sub: string) =>
+  existsSync(join(dir, sub)) ? readdirSync(join(dir, sub)).filter((n) => !/\.(meta\.json|removed)$/.test(n)) : [];
 const ids = (store: ModelCache) => store.list().map((m) => m.id);
 
 describe('ModelCache', () => {
@@ -67,6 +69,9 @@ describe('ModelCache', () => {
         hits: 0,
         misses: 0,
         evictions: 0,
+        partialBytes: 0,
+        quarantined: 0,
+        readOnly: false,
       });
       await store.close();
       // The environment gives a new store its limit; a store keeps the one it has.
@@ -112,6 +117,9 @@ describe('ModelCache', () => {
       hits: 1,
       misses: 1,
       evictions: 0,
+      partialBytes: 0,
+      quarantined: 0,
+      readOnly: false,
     });
     assert.deepEqual(ls(dir, 'tmp'), []);
     await store.close();
@@ -336,7 +344,7 @@ describe('ModelCache', () => {
     appendFileSync(grown.path, 'x');
     rmSync(gone.path);
     const result = await store.verify();
-    assert.deepEqual(result, { valid: ['ok'], corrupted: ['grown', 'flipped'], missing: ['gone'] });
+    assert.deepEqual(result, { valid: ['ok'], corrupted: ['grown', 'flipped'], missing: ['gone'], quarantined: [] });
     await store.close();
   });
 
@@ -355,15 +363,15 @@ describe('ModelCache', () => {
     await reopened.close();
   });
 
-  test('get does no disk I/O: it answers with the store deleted under it', async () => {
+  test('get writes nothing and never hands out a path that is gone: the store deleted under it', async () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });
     const model = await store.add('a', source('a').path);
     const journalSize = statSync(join(dir, 'journal')).size;
-    store.get('a');
+    assert.equal(store.get('a')?.path, model.path);
     assert.equal(statSync(join(dir, 'journal')).size, journalSize, 'recency is not written on the hit');
     rmSync(dir, { recursive: true });
-    assert.equal(store.get('a')?.path, model.path);
+    assert.equal(store.get('a'), undefined);
     assert.equal(store.has('a'), true);
     assert.equal(store.list().length, 1);
     await store.close().catch(() => {});
@@ -418,7 +426,7 @@ describe('ModelCache', () => {
     await reopened.close();
   });
 
-  test('open recovers: leftover temporary files go, vanished files are dropped, orphans are deleted', async () => {
+  test('open recovers: leftover temporary files go, vanished files are reported, orphans are quarantined', async () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });
     await store.add('kept', source('kept').path);
@@ -431,12 +439,27 @@ describe('ModelCache', () => {
     writeFileSync(join(dir, 'journal.123-abc.tmp'), 'an interrupted compaction');
     writeFileSync(join(dir, 'models', `${'0'.repeat(32)}-${'1'.repeat(16)}.gguf`), 'renamed in, never recorded');
     rmSync(vanished.path);
-    const reopened = await ModelCache.open({ dir });
-    assert.deepEqual(ids(reopened), ['kept']);
+    const warnings: string[] = [];
+    const reopened = await ModelCache.open({ dir, onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(ids(reopened), ['vanished', 'kept'], 'a vanished file is reported, not dropped');
+    assert.equal(reopened.get('vanished'), undefined);
     assert.deepEqual(ls(dir, 'tmp'), []);
     assert.equal(ls(dir, 'models').length, 1);
-    assert.deepEqual(readdirSync(dir).sort(), ['journal', 'models', 'tmp']);
-    assert.deepEqual(await reopened.verify(), { valid: ['kept'], corrupted: [], missing: [] });
+    assert.deepEqual(readdirSync(dir).sort(), ['journal', 'models', 'quarantine', 'reserve', 'tmp']);
+    assert.deepEqual(ls(dir, 'quarantine'), [`${'0'.repeat(32)}-${'1'.repeat(16)}.gguf`]);
+    assert.equal(reopened.stats().quarantined, 1);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.deepEqual(await reopened.verify(), {
+      valid: ['kept'],
+      corrupted: [],
+      missing: ['vanished'],
+      quarantined: [`${'0'.repeat(32)}-${'1'.repeat(16)}.gguf`],
+    });
+    const collected = await reopened.gc({ quarantine: true });
+    assert.deepEqual(collected.dropped, ['vanished']);
+    assert.equal(collected.deleted, 1);
+    assert.deepEqual(ids(reopened), ['kept']);
+    assert.deepEqual(ls(dir, 'quarantine'), []);
     await reopened.close();
   });
 
@@ -466,9 +489,9 @@ describe('ModelCache', () => {
     const addOfA = lines.findIndex((line) => line.includes('"id":"a"'));
     lines[addOfA] = lines[addOfA].replace('"a"', '"A"');
     writeFileSync(journal, lines.join('\n'), 'latin1');
-    const reopened = await ModelCache.open({ dir });
-    assert.deepEqual(ids(reopened), ['b']);
-    assert.equal(ls(dir, 'models').length, 1, "the unrecorded model's file is an orphan and goes");
+    const reopened = await ModelCache.open({ dir, onWarning: () => {} });
+    assert.deepEqual(ids(reopened).sort(), ['a', 'b'], "the unrecorded model's file is re-adopted from its sidecar");
+    assert.equal(ls(dir, 'models').length, 2);
     await reopened.close();
   });
 
@@ -590,7 +613,7 @@ describe('ModelCache', () => {
     const reopened = await ModelCache.open({ dir });
     assert.deepEqual(ids(reopened), ['a']);
     await reopened.close();
-    assert.match(readFileSync(journal, 'utf8').split('\n')[0], /"v":2/);
+    assert.match(readFileSync(journal, 'utf8').split('\n')[0], /"v":3/);
   });
 
   test('calls take effect in the order they were made: add then remove, add then clear', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { decodeRecords, encodeRecord, Journal } from '../src/store/journal.js';
+import { foldRecords } from '../src/store/fold.js';
 import { formatBytes, parseSize } from '../src/store/sizes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-journal-'));
@@ -173,6 +174,93 @@ describe('Journal', () => {
     writeFileSync(path, encodeRecord({ t: 'journal', v: 99, gen: 'future' }));
     await assert.rejects(new Journal(path).read(), /version 99 journal/);
   });
+});
+
+describe('journal fold', () => {
+  const file = (n: number) => `${String(n).repeat(32)}-${'a'.repeat(16)}`;
+  const add = (id: string, n: number, extra: Record<string, unknown> = {}) => ({
+    t: 'add',
+    id,
+    file: file(n),
+    bytes: 10,
+    sha256: 'a'.repeat(64),
+    addedAt: '2026-01-01T00:00:00.000Z',
+    at: n,
+    ...extra,
+  });
+  /** Known before the records: model k is file 9. */
+  const known = (id: string) => (id === 'k' ? { file: file(9) } : undefined);
+  const cases: [string, Record<string, unknown>[], boolean, string, Record<string, string>, number | undefined][] = [
+    ['adds in order', [add('a', 1), add('b', 2)], true, 'a:add b:add', {}, undefined],
+    ['a later add moves an id last', [add('a', 1), add('b', 2), add('a', 3)], true, 'b:add a:add', {}, undefined],
+    ['an add names its victims', [add('a', 1), add('b', 2, { evicted: ['a'] })], true, 'a:rm b:add', {}, undefined],
+    ['rm', [add('a', 1), { t: 'rm', id: 'a' }], true, 'a:rm', {}, undefined],
+    ['clear forgets what came before', [add('a', 1), { t: 'clear' }, add('b', 2)], true, 'b:add', {}, undefined],
+    ['touch of a known model', [{ t: 'touch', ids: ['k', 'x'], at: [5, 6] }], false, 'k:touch', {}, undefined],
+    ['touch after a reset knows nothing', [{ t: 'touch', ids: ['k'], at: [5] }], true, '', {}, undefined],
+    [
+      'limit: the last intact one',
+      [
+        { t: 'limit', maxBytes: 5 },
+        { t: 'limit', maxBytes: -1 },
+      ],
+      true,
+      '',
+      {},
+      5,
+    ],
+    [
+      'bad mark for the current file',
+      [add('a', 1), { t: 'bad', id: 'a', file: file(1) }],
+      true,
+      'a:add',
+      { a: file(1) },
+      undefined,
+    ],
+    [
+      'bad mark for another file is ignored',
+      [add('a', 1), { t: 'bad', id: 'a', file: file(2) }],
+      true,
+      'a:add',
+      {},
+      undefined,
+    ],
+    [
+      'a later add clears the mark',
+      [add('a', 1), { t: 'bad', id: 'a', file: file(1) }, add('a', 1)],
+      true,
+      'a:add',
+      {},
+      undefined,
+    ],
+    [
+      'a touch keeps the mark',
+      [
+        { t: 'bad', id: 'k', file: file(9) },
+        { t: 'touch', ids: ['k'], at: [1] },
+      ],
+      false,
+      'k:touch',
+      { k: file(9) },
+      undefined,
+    ],
+    [
+      'nonsense is ignored',
+      [{ t: 'add', id: '' }, { t: 'rm' }, { t: 'future' }, add('a', 1, { file: '../x' })],
+      true,
+      '',
+      {},
+      undefined,
+    ],
+  ];
+  for (const [name, records, reset, mentions, bad, limit] of cases) {
+    test(name, () => {
+      const folded = foldRecords(records as never, reset, known);
+      assert.equal([...folded.mentions].map(([id, m]) => `${id}:${m.kind}`).join(' '), mentions);
+      assert.deepEqual(Object.fromEntries(folded.bad), bad);
+      assert.equal(folded.limit, limit);
+    });
+  }
 });
 
 describe('sizes', () => {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -61,6 +61,12 @@ function runWriter(
   });
 }
 
+/** The model files in models/, sidecars left out; none may be in quarantine/. */
+function modelFiles(dir: string): string[] {
+  assert.deepEqual(existsSync(join(dir, 'quarantine')) ? readdirSync(join(dir, 'quarantine')) : [], []);
+  return readdirSync(join(dir, 'models')).filter((n) => !/\.(meta\.json|removed)$/.test(n));
+}
+
 describe('ModelCache across processes', () => {
   test('SIGKILL at random moments loses no acknowledged add or remove and leaves no temporary file', async (t) => {
     const dir = join(root, 'crash');
@@ -115,7 +121,7 @@ describe('ModelCache across processes', () => {
           { corrupted: [], missing: [] },
           `round ${round}`,
         );
-        assert.equal(readdirSync(join(dir, 'models')).length, present.size, `round ${round}: files no model owns`);
+        assert.equal(modelFiles(dir).length, present.size, `round ${round}: files no model owns`);
       } finally {
         await store.close();
       }
@@ -149,7 +155,7 @@ describe('ModelCache across processes', () => {
     assert.deepEqual(new Map(store.list().map((m) => [m.id, m.sha256])), expected);
     const verdict = await store.verify();
     assert.equal(verdict.valid.length, expected.size);
-    assert.equal(readdirSync(join(dir, 'models')).length, expected.size);
+    assert.equal(modelFiles(dir).length, expected.size);
     await store.close();
   });
 
@@ -172,7 +178,7 @@ describe('ModelCache across processes', () => {
     for (const model of store.list())
       assert.equal(model.sha256, acked.get(model.id), `${model.id} was acknowledged with this content`);
     assert.equal((await store.verify()).valid.length, count);
-    assert.equal(readdirSync(join(dir, 'models')).length, count);
+    assert.equal(modelFiles(dir).length, count);
     assert.equal(store.stats().evictions, 0, 'the writers left it within the limit');
     await store.close();
   });

@@ -43,6 +43,24 @@ function fail(message: string, code = 1): number {
   return code;
 }
 
+/**
+ * An id as a terminal may show it: control characters (C0, DEL, C1), line and
+ * paragraph separators, bidirectional overrides and backslashes as JSON-style
+ * escapes, so that an id can neither move the cursor nor forge a line.
+ */
+export function printable(id: string): string {
+  let out = '';
+  for (const c of id) {
+    const n = c.charCodeAt(0);
+    const control = n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x2028 || n === 0x2029;
+    const bidi = (n >= 0x202a && n <= 0x202e) || (n >= 0x2066 && n <= 0x2069);
+    if (c === '\\') out += '\\\\';
+    else if (control || bidi) out += `\\u${n.toString(16).padStart(4, '0')}`;
+    else out += c;
+  }
+  return out;
+}
+
 function shortDate(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
@@ -55,7 +73,7 @@ function table(rows: string[][]): string {
 }
 
 function describeModel(verb: string, model: CachedModel): string {
-  return `${verb} ${model.id}: ${formatBytes(model.bytes)}, sha256 ${model.sha256}\n${model.path}`;
+  return `${verb} ${printable(model.id)}: ${formatBytes(model.bytes)}, sha256 ${model.sha256}\n${model.path}`;
 }
 
 /** A progress bar on stderr, redrawn at most every 100 ms; `done()` clears it. */
@@ -105,7 +123,12 @@ const COMMANDS: Record<string, Command> = {
       if (models.length > 0) {
         const rows = [
           ['ID', 'SIZE', 'LAST USED', 'SHA256'],
-          ...models.map((m) => [m.id, formatBytes(m.bytes), shortDate(m.lastAccessed), m.sha256.slice(0, 12)]),
+          ...models.map((m) => [
+            printable(m.id),
+            formatBytes(m.bytes),
+            shortDate(m.lastAccessed),
+            m.sha256.slice(0, 12),
+          ]),
         ];
         console.log(table(rows));
       }
@@ -181,7 +204,7 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
     async run(open, [id]) {
       const store = await open();
       if (!(await store.remove(id))) return fail(`no model ${JSON.stringify(id)} in ${store.stats().dir}`);
-      console.log(`removed ${id}`);
+      console.log(`removed ${printable(id)}`);
       return 0;
     },
   },
@@ -193,6 +216,10 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
     async run(open, [id]) {
       const store = await open();
       const model = store.get(id);
+      if (model === undefined && store.has(id))
+        return fail(
+          `the file of ${JSON.stringify(id)} in ${store.stats().dir} is missing or corrupt; fetch or add it again (verify lists the damage)`,
+        );
       if (model === undefined) return fail(`no model ${JSON.stringify(id)} in ${store.stats().dir}`);
       console.log(model.path);
       return 0;
@@ -200,7 +227,10 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
   },
   verify: {
     args: '[--json]',
-    summary: "hash every model's file (exit 1 if any is corrupted or missing)",
+    summary: "hash every model's file (exit 1 if any is corrupted, missing or quarantined)",
+    details: `Corrupted files are recorded as bad: path refuses them and fetch downloads them again.
+Quarantined files are files of models no journal record owned and that could not be
+re-adopted; gc --quarantine deletes them.`,
     options: { json: { type: 'boolean', default: false } },
     positionals: 0,
     async run(open, _, values) {
@@ -208,13 +238,14 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
       const result = await store.verify();
       if (values.json) console.log(JSON.stringify(result, null, 2));
       else {
-        for (const id of result.corrupted) console.log(`corrupted  ${id}`);
-        for (const id of result.missing) console.log(`missing    ${id}`);
+        for (const id of result.corrupted) console.log(`corrupted    ${printable(id)}`);
+        for (const id of result.missing) console.log(`missing      ${printable(id)}`);
+        for (const name of result.quarantined) console.log(`quarantined  ${name}`);
         console.log(
-          `${result.valid.length} valid, ${result.corrupted.length} corrupted, ${result.missing.length} missing`,
+          `${result.valid.length} valid, ${result.corrupted.length} corrupted, ${result.missing.length} missing, ${result.quarantined.length} quarantined`,
         );
       }
-      return result.corrupted.length + result.missing.length > 0 ? 1 : 0;
+      return result.corrupted.length + result.missing.length + result.quarantined.length > 0 ? 1 : 0;
     },
   },
   stats: {
@@ -232,19 +263,37 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
         console.log(`bytes      ${stats.bytes} (${formatBytes(stats.bytes)})`);
         console.log(`max bytes  ${stats.maxBytes} (${formatBytes(stats.maxBytes)})`);
         console.log(`evictions  ${stats.evictions}`);
+        console.log(
+          `partials   ${stats.partialBytes} (${formatBytes(stats.partialBytes)}) downloading or kept to resume`,
+        );
+        console.log(`quarantine ${stats.quarantined} file${stats.quarantined === 1 ? '' : 's'}`);
+        if (stats.readOnly) console.log('read-only  yes');
       }
       return 0;
     },
   },
   gc: {
-    args: '--max-bytes SIZE',
-    summary:
-      "set the store's limit to SIZE, evicting least recently used models until it fits; drop vanished files and leftovers",
-    options: {},
+    args: '[--max-bytes SIZE] [--quarantine]',
+    summary: 'delete leftovers and stale downloads, drop models whose files are gone; with --max-bytes, set the limit',
+    details: `  --max-bytes SIZE   set the store's limit to SIZE, evicting least recently used models
+                     until it fits
+  --quarantine       also delete the files in quarantine/ (files no record owned that
+                     could not be re-adopted; verify lists them)
+
+Works on a full disk.`,
+    options: { quarantine: { type: 'boolean', default: false } },
     positionals: 0,
-    async run(open) {
+    async run(open, _, values) {
       const store = await open();
+      const result = await store.gc({ quarantine: values.quarantine as boolean });
       const stats = store.stats();
+      for (const id of result.dropped) console.log(`dropped      ${printable(id)} (its file was gone)`);
+      for (const id of result.adopted) console.log(`re-adopted   ${printable(id)}`);
+      for (const name of result.quarantined) console.log(`quarantined  ${name}`);
+      if (result.leftovers > 0)
+        console.log(`deleted ${result.leftovers} leftover file${result.leftovers === 1 ? '' : 's'}`);
+      if (result.deleted > 0)
+        console.log(`deleted ${result.deleted} quarantined file${result.deleted === 1 ? '' : 's'}`);
       console.log(
         `evicted ${stats.evictions} model${stats.evictions === 1 ? '' : 's'}; ${stats.count} left, ${formatBytes(stats.bytes)} of ${formatBytes(stats.maxBytes)}`,
       );
@@ -303,6 +352,7 @@ export async function runStoreCommand(name: string, args: string[]): Promise<num
       dir: values.dir as string | undefined,
       maxBytes,
       backend: values.backend as BackendName | 'auto' | undefined,
+      onWarning: (message) => console.error(`caro-cache: warning: ${message}`),
     });
     return store;
   };

@@ -2,7 +2,7 @@
 // reading, and the fsyncs that make a rename or a write durable.
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsync, openSync } from 'node:fs';
+import { closeSync, createReadStream, fsync, openSync, unlinkSync } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -101,5 +101,14 @@ export async function removeFile(path: string): Promise<void> {
     await unlink(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** Removes a file, synchronously; a file already gone is fine, and so is any failure. */
+export function removeFileSync(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone already, or left for a later try.
   }
 }

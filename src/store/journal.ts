@@ -20,9 +20,9 @@ import { fsyncDir, fsyncFd } from './files.js';
 /**
  * The format this version writes. Readers refuse newer journals, since
  * compaction would drop the records they do not know. 2: `limit` records, and
- * `add` records that carry the ids they evicted.
+ * `add` records that carry the ids they evicted. 3: `bad` records.
  */
-export const JOURNAL_VERSION = 2;
+export const JOURNAL_VERSION = 3;
 
 /** A record: any JSON object with a string type tag `t`. */
 export type JournalRecord = { t: string } & Record<string, unknown>;
@@ -146,13 +146,19 @@ export class Journal {
    * Reads what was appended since the last read (all of it if the journal was
    * rewritten meanwhile), creating the journal if there is none, and cuts off
    * a torn or damaged tail so that appends follow intact data. Call under the lock.
+   * With `readOnly` it changes nothing, so it needs no lock: the journal is
+   * append-only and framed, so a write in progress is only a torn tail to it.
    */
-  async read(): Promise<ReadResult> {
+  async read(readOnly = false): Promise<ReadResult> {
     let fd: number;
     try {
-      fd = openSync(this.path, 'r+');
+      fd = openSync(this.path, readOnly ? 'r' : 'r+');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (readOnly) {
+        this.#generation = undefined;
+        return { reset: true, records: [], skipped: 0, truncated: 0 };
+      }
       await this.rewrite([]);
       return { reset: true, records: [], skipped: 0, truncated: 0 };
     }
@@ -167,7 +173,9 @@ export class Journal {
         closeSync(fd);
         open = false;
         const records = decoded.records.filter((r) => !isHeader(r));
-        await this.rewrite(records);
+        // A reader cannot repair it, and reads it whole again next time.
+        if (readOnly) this.#generation = undefined;
+        else await this.rewrite(records);
         return { reset: true, records, skipped: decoded.skipped + 1, truncated: size - decoded.end };
       }
       if (head.header.v > JOURNAL_VERSION) {
@@ -179,7 +187,7 @@ export class Journal {
       const from = reset ? head.end : this.#offset;
       const decoded = decodeRecords(readAt(fd, from, size - from));
       const truncated = size - from - decoded.end;
-      if (truncated > 0) {
+      if (truncated > 0 && !readOnly) {
         ftruncateSync(fd, from + decoded.end);
         await fsyncFd(fd);
       }
@@ -202,7 +210,18 @@ export class Journal {
     const data = Buffer.concat(records.map(encodeRecord));
     const fd = openSync(this.path, 'a');
     try {
-      writeAll(fd, data);
+      const before = fstatSync(fd).size;
+      try {
+        writeAll(fd, data);
+      } catch (error) {
+        // A short write (a full disk) must not leave a torn record for the next append to follow.
+        try {
+          ftruncateSync(fd, before);
+        } catch {
+          // The next read cuts it off as a torn tail.
+        }
+        throw error;
+      }
       if (sync) await fsyncFd(fd);
     } finally {
       closeSync(fd);

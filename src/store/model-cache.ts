@@ -2,33 +2,61 @@
 //
 // The in-memory `Cache` (createCache, on any engine) is the index: id ->
 // entry, with the recency order, the byte total and the choice of victims.
-// The journal (journal.ts) is the record of it on disk. Every change runs in a
-// session: take the store's lock (lock.ts), replay what other processes
-// appended since this one last looked, apply, append, release. Reads (`get`,
-// `has`, `list`) touch only memory; the recency a hit refreshes is appended
-// later, by a timer, by the next change or by `close`.
+// The journal (journal.ts) is the record of it on disk, folded into the index
+// by fold.ts. Every change runs in a session: take the store's lock (lock.ts),
+// replay what other processes appended since this one last looked, apply,
+// append, release. Reads (`get`, `has`, `list`) touch only memory (`get`
+// checks the file is there); the recency a hit refreshes is appended later
+// (recency.ts). Recovery (recovery.ts) accounts for files the journal does
+// not; each model's file has a sidecar (sidecar.ts) to rebuild its record
+// from. A store that cannot be written is opened as a reader, which replays
+// the journal without the lock.
 //
 // On disk (docs/model-store.md):
 //   <dir>/journal        the journal
 //   <dir>/lock           present while a process holds the lock
-//   <dir>/models/<name>  the models' files (model-ids.ts names them)
+//   <dir>/reserve        space kept so that removals can be recorded on a full disk
+//   <dir>/models/<name>  the models' files (ids.ts names them) and their sidecars
+//   <dir>/quarantine/    files no record owns and that could not be re-adopted
 //   <dir>/tmp/<pid>-*    files being copied or downloaded, and downloads
 //                        kept to resume (partials.ts)
 
 import { randomBytes } from 'node:crypto';
-import { renameSync } from 'node:fs';
-import { link, lstat, readdir, realpath, stat, unlink } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, renameSync, statfsSync, writeSync } from 'node:fs';
+import { link, lstat, realpath, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from '../cache/cache.js';
 import { checkOptions, describe } from '../cache/check.js';
 import type { BackendName, Cache } from '../cache/types.js';
 import { download } from './download.js';
-import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './files.js';
-import { checkId, checkPath, checkSha256, fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
-import { isJournalTemp, Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
+import {
+  copyHashing,
+  fsyncDir,
+  fsyncFile,
+  hashFile,
+  makeDir,
+  removeFile,
+  removeFileSync,
+  type Hashed,
+} from './files.js';
+import { foldRecords, type ModelRecord } from './fold.js';
+import { checkId, checkPath, checkSha256, fileNameFor } from './ids.js';
+import { InFlight, type Progress } from './inflight.js';
+import { Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
 import { acquireLock, processAlive } from './lock.js';
-import { claimPartial, PARTIAL_NAME, partialKey, recordPartial, worthKeeping } from './partials.js';
+import { claimPartial, partialKey, recordPartial } from './partials.js';
+import { RecencyLog, touchRecords } from './recency.js';
+import {
+  emptyQuarantine,
+  matches,
+  partialBytes,
+  planModels,
+  quarantined,
+  quarantineFile,
+  sweepTemps,
+} from './recovery.js';
+import { markRemoved, removedName, removeModelFile, writeMeta } from './sidecar.js';
 import { parseSize } from './sizes.js';
 
 export interface CachedModel {
@@ -55,6 +83,14 @@ export interface ModelCacheOptions {
   maxBytes?: number;
   /** The index's engine, as for createCache. */
   backend?: BackendName | 'auto';
+  /**
+   * Opens the store as a reader: no lock, no changes, the journal replayed as
+   * it is. Without it, a store that cannot be written (EROFS, EACCES, EPERM,
+   * ENOSPC) is opened as a reader; `false` makes that an error instead.
+   */
+  readOnly?: boolean;
+  /** Hears what recovery found (damage, re-adopted and quarantined files); default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
 }
 
 export interface ModelCacheStats {
@@ -65,12 +101,45 @@ export interface ModelCacheStats {
   hits: number;
   misses: number;
   evictions: number;
+  /** Bytes of downloads in tmp/, in progress or kept to resume; they count against `maxBytes`. */
+  partialBytes: number;
+  /** Files in quarantine/: found with no record and not re-adoptable; `gc({ quarantine: true })` deletes them. */
+  quarantined: number;
+  /** Opened as a reader: nothing can be changed. */
+  readOnly: boolean;
 }
 
 export interface VerifyResult {
   valid: string[];
+  /** Content or size changed; recorded as bad, so `get` refuses them and `fetch` downloads them again. */
   corrupted: string[];
   missing: string[];
+  /** The files in quarantine/. */
+  quarantined: string[];
+}
+
+export interface GcResult {
+  /** Models whose files were missing, now dropped from the store. */
+  dropped: string[];
+  /** Models re-adopted from their sidecars. */
+  adopted: string[];
+  /** Files moved to quarantine/ now. */
+  quarantined: string[];
+  /** Leftover files deleted: of removals whose unlink failed, of interrupted adds, and downloads no process is writing. */
+  leftovers: number;
+  /** Files deleted from quarantine/ (with `quarantine: true`). */
+  deleted: number;
+}
+
+/** A change was asked of a store opened as a reader. */
+export class StoreReadOnlyError extends Error {
+  readonly code = 'EROFS';
+  readonly dir: string;
+  constructor(dir: string, what: string) {
+    super(`caro-cache: the store ${dir} is open read-only; ${what} needs write access to it`);
+    this.name = 'StoreReadOnlyError';
+    this.dir = dir;
+  }
 }
 
 export const DEFAULT_MAX_BYTES = 10 * 2 ** 30;
@@ -79,14 +148,17 @@ export const DEFAULT_MAX_BYTES = 10 * 2 ** 30;
 const FLUSH_DELAY_MS = 2_000;
 /** The journal is rewritten once it holds more than this many records and more than 4 per model. */
 const COMPACT_MIN_RECORDS = 256;
-/** Ids per touch record. */
-const TOUCH_CHUNK = 512;
+/** The reserve: enough for the lock and a journal append of removals, on any file system. */
+const RESERVE_BYTES = 64 * 1024;
 
 const JOURNAL = 'journal';
 const LOCK = 'lock';
 const MODELS = 'models';
+const QUARANTINE = 'quarantine';
+const RESERVE = 'reserve';
 const TMP = 'tmp';
-const TEMP_NAME = /^(\d+)-[0-9a-f]+\.(part|download)$/;
+/** Errors that mean the store cannot be written, so open falls back to a reader. */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC']);
 
 /** Temporary files this process is writing right now, which recovery in another store object must leave alone. */
 const activeTemps = new Set<string>();
@@ -105,15 +177,8 @@ export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
     : DEFAULT_MAX_BYTES;
 }
 
-interface Entry {
-  id: string;
-  file: string;
+interface Entry extends ModelRecord {
   path: string;
-  bytes: number;
-  sha256: string;
-  addedAt: string;
-  /** Last access, ms since the epoch. */
-  accessed: number;
   /** Order of this object's last unrecorded hit on it (0: none). */
   touched: number;
 }
@@ -148,6 +213,8 @@ const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord =
 
 const limitRecord = (maxBytes: number): JournalRecord => ({ t: 'limit', maxBytes });
 
+const badRecord = (entry: Entry): JournalRecord => ({ t: 'bad', id: entry.id, file: entry.file });
+
 /** Whether the process that names a temporary file is still writing it. */
 function isLive(path: string, pid: number): boolean {
   return pid === process.pid ? activeTemps.has(path) : pid > 0 && processAlive(pid);
@@ -171,56 +238,60 @@ function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export class ModelCache {
   readonly #dir: string;
   readonly #models: string;
   readonly #tmp: string;
+  readonly #quarantine: string;
   readonly #lockPath: string;
+  readonly #reserve: string;
   readonly #backend: BackendName | 'auto' | undefined;
+  readonly #warn: (message: string) => void;
   /** The limit `open` was asked to set, if any. */
   readonly #requestedMaxBytes: number | undefined;
   /** The store's limit as last recorded in the journal (no limit until the first replay reads one). */
   #maxBytes = Infinity;
   #limitRecorded = false;
+  #readOnly = false;
   #index: Cache<Entry>;
   #journal: Journal;
-  /** Entries hit since recency was last appended, each once; their `touched` orders them. */
-  #dirty: Entry[] = [];
-  #sequence = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #recency: RecencyLog<Entry>;
   /** The tail of this object's chain of sessions: one at a time. */
   #queue: Promise<unknown> = Promise.resolve();
   /** Where the index's onEvict puts victims during a session. */
   #victims: Entry[] = [];
-  /** The index may be ahead of the journal (an append failed): reload it at the next session. */
+  /** The index may differ from the journal (an append failed): reload it at the next session. */
   #stale = false;
-  readonly #fetches = new Map<
-    string,
-    {
-      promise: Promise<CachedModel>;
-      listeners: Set<(done: number, total?: number) => void>;
-      expected: string | undefined;
-    }
-  >();
+  readonly #inflight = new InFlight<CachedModel>();
   readonly #downloads = new Set<AbortController>();
-  readonly #inflight = new Set<Promise<unknown>>();
-  /** Adds and downloads in progress by id: calls take effect in the order they were made. */
-  readonly #pendingAdds = new Map<string, Set<Promise<unknown>>>();
   #closed = false;
   #closing: Promise<void> | undefined;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
 
-  private constructor(dir: string, maxBytes: number | undefined, backend: BackendName | 'auto' | undefined) {
+  private constructor(
+    dir: string,
+    maxBytes: number | undefined,
+    backend: BackendName | 'auto' | undefined,
+    warn: (message: string) => void,
+  ) {
     this.#dir = dir;
     this.#models = join(dir, MODELS);
     this.#tmp = join(dir, TMP);
+    this.#quarantine = join(dir, QUARANTINE);
     this.#lockPath = join(dir, LOCK);
+    this.#reserve = join(dir, RESERVE);
     this.#requestedMaxBytes = maxBytes;
     this.#backend = backend;
+    this.#warn = warn;
     this.#journal = new Journal(join(dir, JOURNAL));
     this.#index = this.#createIndex();
+    this.#recency = new RecencyLog<Entry>(FLUSH_DELAY_MS, () => {
+      if (!this.#closed) this.#session(async () => {}).catch(() => {});
+    });
   }
 
   #createIndex(): Cache<Entry> {
@@ -237,10 +308,11 @@ export class ModelCache {
   /**
    * Opens (creating if need be) the store in `dir` and recovers it: the
    * journal is replayed (a torn tail ignored), temporary files of
-   * interrupted adds and downloads are removed, models whose files vanished
-   * are dropped. With `maxBytes`, that becomes the store's recorded limit and
-   * least recently used models are evicted until the store fits it; without,
-   * the recorded limit holds.
+   * interrupted adds and downloads are removed, and files no record owns are
+   * re-adopted from their sidecars or quarantined, never deleted. With
+   * `maxBytes`, that becomes the store's recorded limit and least recently
+   * used models are evicted until the store fits it; without, the recorded
+   * limit holds. A store that cannot be written opens as a reader.
    */
   static async open(options?: ModelCacheOptions): Promise<ModelCache> {
     const o = checkOptions(options);
@@ -261,28 +333,62 @@ export class ModelCache {
       }
       maxBytes = o.maxBytes;
     }
-    const store = new ModelCache(dir, maxBytes, o.backend as BackendName | 'auto' | undefined);
+    if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean')
+      throw new TypeError(`options.readOnly must be a boolean, got ${describe(o.readOnly)}`);
+    if (o.onWarning !== undefined && typeof o.onWarning !== 'function')
+      throw new TypeError(`options.onWarning must be a function, got ${describe(o.onWarning)}`);
+    const onWarning = o.onWarning as ((message: string) => void) | undefined;
+    const warn = (message: string) => {
+      try {
+        if (onWarning === undefined) process.emitWarning(message, 'CaroCacheWarning');
+        else onWarning(message);
+      } catch {
+        // A listener's failure is not the store's.
+      }
+    };
+    const backend = o.backend as BackendName | 'auto' | undefined;
+    let store = new ModelCache(dir, maxBytes, backend, warn);
     try {
-      await makeDir(store.#models);
-      await makeDir(store.#tmp);
-      await store.#session(() => store.#recover());
+      if (o.readOnly !== true) {
+        try {
+          await makeDir(store.#models);
+          await makeDir(store.#tmp);
+          store.#freeReserveIfLow();
+          await store.#session(() => store.#recover(false, false));
+          store.#keepReserve();
+          return store;
+        } catch (error) {
+          if (o.readOnly === false || !UNWRITABLE.has(code(error) ?? '')) throw error;
+          store.#closed = true;
+          store.#index.close();
+          store = new ModelCache(dir, maxBytes, backend, warn);
+          warn(`${dir} cannot be written (${code(error)}); opened read-only`);
+        }
+      }
+      store.#readOnly = true;
+      await store.#read();
+      return store;
     } catch (error) {
       store.#closed = true;
       store.#index.close();
       throw error;
     }
-    return store;
   }
 
-  /** The model, as the most recently used one; no disk I/O. */
+  /**
+   * The model, as the most recently used one, or undefined if the store does
+   * not have it, its file is gone, or `verify` found it corrupt. No disk I/O
+   * beyond a check that the file is there.
+   */
   get(id: string): CachedModel | undefined {
     this.#check();
     checkId(id);
-    const entry = this.#index.get(id);
-    if (entry === undefined) {
+    const entry = this.#index.peek(id);
+    if (entry === undefined || !this.#servable(entry)) {
       this.#misses++;
       return undefined;
     }
+    this.#index.get(id);
     this.#hits++;
     return this.#used(entry);
   }
@@ -316,8 +422,9 @@ export class ModelCache {
       throw new TypeError(`options.move must be a boolean, got ${describe(o.move)}`);
     const move = o.move === true;
     const from = resolve(source);
+    this.#writable('add');
     // Registered before the first await, so a remove or clear called next waits for it.
-    return this.#adding(
+    return this.#inflight.adding(
       id,
       this.#track(async () => {
         let info;
@@ -386,15 +493,12 @@ export class ModelCache {
 
   /**
    * Get-or-download: a hit (with the given `sha256`, if any) resolves at
-   * once; a miss downloads `url` into a temporary file, resuming with Range
-   * requests after an interrupted transfer, verifies it and adds it.
-   * Concurrent calls for one id share one download.
+   * once; a miss (or a model whose file is gone or was found corrupt)
+   * downloads `url` into a temporary file, resuming with Range requests after
+   * an interrupted transfer, verifies it and adds it. Concurrent calls for
+   * one id share one download.
    */
-  async fetch(
-    id: string,
-    url: string,
-    options?: { sha256?: string; onProgress?: (done: number, total?: number) => void },
-  ): Promise<CachedModel> {
+  async fetch(id: string, url: string, options?: { sha256?: string; onProgress?: Progress }): Promise<CachedModel> {
     this.#check();
     checkId(id);
     if (typeof url !== 'string') throw new TypeError(`url must be a string, got ${describe(url)}`);
@@ -414,14 +518,13 @@ export class ModelCache {
       throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
     }
     const present = this.#index.peek(id);
-    if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.get(id)!;
+    if (present !== undefined && this.#servable(present, expected)) return this.get(id)!;
     this.#misses++;
+    this.#writable('fetch');
     // Registered before the first await, so a remove or clear called next waits for it.
-    return this.#adding(
+    return this.#inflight.adding(
       id,
-      this.#track(() =>
-        this.#getOrDownload(id, url, expected, onProgress as ((done: number, total?: number) => void) | undefined),
-      ),
+      this.#track(() => this.#getOrDownload(id, url, expected, onProgress as Progress | undefined)),
     );
   }
 
@@ -435,21 +538,18 @@ export class ModelCache {
     id: string,
     url: string,
     expected: string | undefined,
-    onProgress: ((done: number, total?: number) => void) | undefined,
+    onProgress: Progress | undefined,
   ): Promise<CachedModel> {
     for (;;) {
-      let shared = this.#fetches.get(id);
+      let shared = this.#inflight.download(id);
       if (shared === undefined) {
         const present = this.#index.peek(id);
-        if (present !== undefined && (expected === undefined || present.sha256 === expected))
-          return this.#used(this.#index.get(id)!);
-        const listeners = new Set<(done: number, total?: number) => void>();
-        const promise = this.#track(() => this.#download(id, url, expected, listeners));
-        const entry = { promise, listeners, expected };
-        shared = entry;
-        this.#fetches.set(id, entry);
-        const done = () => this.#fetches.get(id) === entry && this.#fetches.delete(id);
-        promise.then(done, done);
+        if (present !== undefined && this.#servable(present, expected)) return this.#used(this.#index.get(id)!);
+        shared = this.#inflight.share(id, expected, (listeners) =>
+          this.#closed
+            ? Promise.reject(new Error('caro-cache: the model cache is closed'))
+            : this.#download(id, url, expected, listeners),
+        );
       }
       if (shared.expected === expected) {
         if (onProgress !== undefined) shared.listeners.add(onProgress);
@@ -460,35 +560,45 @@ export class ModelCache {
     }
   }
 
-  /** Removes the model and its file; false if it was not there. */
+  /**
+   * Removes the model and its file; false if it was not there. Once the
+   * removal is recorded it resolves true, even if the file could not be
+   * deleted: gc deletes it later.
+   */
   async remove(id: string): Promise<boolean> {
     this.#check();
     checkId(id);
-    const before = [...(this.#pendingAdds.get(id) ?? [])];
+    this.#writable('remove');
+    const before = this.#inflight.addsBefore(id);
     return this.#track(async () => {
       await Promise.allSettled(before);
       return this.#session(async () => {
         const entry = this.#index.peek(id);
         if (entry === undefined) return false;
+        // Marked first: a file that has lost its sidecar is the leftover of a removal, not a model.
+        markRemoved(this.#models, entry.file);
+        await this.#append([rmRecord(id, 'remove')], true, true);
         this.#index.delete(id);
         entry.touched = 0;
-        await this.#append([rmRecord(id, 'remove')], true);
-        await removeFile(entry.path);
+        await this.#removeFiles([entry.file]);
+        this.#keepReserve();
         return true;
-      });
+      }, true);
     });
   }
 
   /**
    * Hashes every model's file: `valid`, `corrupted` (content or size changed)
-   * or `missing`. Changes nothing; runs without the lock, so other processes
-   * are not held up, and what changed under it meanwhile is checked again.
+   * or `missing`, and lists the files in quarantine/. Corrupted files are
+   * recorded as bad: `get` refuses them and `fetch` downloads them again.
+   * Hashing runs without the lock, so other processes are not held up, and
+   * what changed under it meanwhile is checked again.
    */
   async verify(): Promise<VerifyResult> {
     this.#check();
     return this.#track(async () => {
-      const result: VerifyResult = { valid: [], corrupted: [], missing: [] };
-      const check = async (entry: Entry): Promise<keyof VerifyResult> => {
+      const result: VerifyResult = { valid: [], corrupted: [], missing: [], quarantined: [] };
+      const check = async (entry: Entry): Promise<'valid' | 'corrupted' | 'missing'> => {
         try {
           const { bytes, sha256 } = await hashFile(entry.path);
           return bytes === entry.bytes && sha256 === entry.sha256 ? 'valid' : 'corrupted';
@@ -497,7 +607,7 @@ export class ModelCache {
           throw error;
         }
       };
-      const doubtful: [Entry, keyof VerifyResult][] = [];
+      const doubtful: [Entry, 'corrupted' | 'missing'][] = [];
       for (const [id, entry] of this.#index.entries()) {
         const verdict = await check(entry);
         if (verdict === 'valid') result.valid.push(id);
@@ -505,13 +615,24 @@ export class ModelCache {
       }
       if (doubtful.length > 0) {
         // Another process may have removed or replaced these meanwhile.
-        await this.#session(async () => {});
-        for (const [entry, verdict] of doubtful) {
-          const now = this.#index.peek(entry.id);
-          if (now === undefined) continue;
-          result[now === entry ? verdict : await check(now)].push(entry.id);
-        }
+        const recheck = async () => {
+          const bad: Entry[] = [];
+          for (const [entry, verdict] of doubtful) {
+            const now = this.#index.peek(entry.id);
+            if (now === undefined) continue;
+            const final = now === entry ? verdict : await check(now);
+            result[final].push(entry.id);
+            if (final === 'corrupted' && !now.bad) bad.push(now);
+          }
+          if (!this.#readOnly && bad.length > 0) await this.#append(bad.map(badRecord), true);
+          for (const entry of bad) entry.bad = true;
+        };
+        if (this.#readOnly) {
+          await this.#read();
+          await recheck();
+        } else await this.#session(recheck);
       }
+      result.quarantined = quarantined(this.#quarantine);
       return result;
     });
   }
@@ -526,27 +647,52 @@ export class ModelCache {
       hits: this.#hits,
       misses: this.#misses,
       evictions: this.#evictions,
+      partialBytes: partialBytes(this.#tmp),
+      quarantined: quarantined(this.#quarantine).length,
+      readOnly: this.#readOnly,
     };
+  }
+
+  /**
+   * Collects what the store no longer needs: files of removals whose unlink
+   * failed, temporary files and downloads no live process is writing, and
+   * models whose files are missing (dropped). Files no record owns are
+   * re-adopted or quarantined, as at open; with `quarantine`, quarantine/ is
+   * emptied. Works on a full disk.
+   */
+  async gc(options?: { quarantine?: boolean }): Promise<GcResult> {
+    this.#check();
+    const o = checkOptions(options);
+    if (o.quarantine !== undefined && typeof o.quarantine !== 'boolean')
+      throw new TypeError(`options.quarantine must be a boolean, got ${describe(o.quarantine)}`);
+    this.#writable('gc');
+    const result = await this.#track(() => this.#session(() => this.#recover(true, o.quarantine === true), true));
+    this.#keepReserve();
+    return result;
   }
 
   /** Removes every model and its file. */
   async clear(): Promise<void> {
     this.#check();
-    const before = [...this.#pendingAdds.values()].flatMap((pending) => [...pending]);
+    this.#writable('clear');
+    const before = this.#inflight.addsBefore();
     await this.#track(async () => {
       await Promise.allSettled(before);
       await this.#session(async () => {
-        this.#index.clear();
-        this.#forgetHits();
+        const files = [...this.#index.entries()].map(([, entry]) => entry.file);
+        for (const file of files) markRemoved(this.#models, file);
         try {
           await this.#journal.rewrite([limitRecord(this.#maxBytes)]);
         } catch (error) {
           this.#stale = true;
           throw error;
         }
-        await this.#sweepModels();
-      });
+        this.#index.clear();
+        this.#recency.forget();
+        await this.#removeFiles(files);
+      }, true);
     });
+    this.#keepReserve();
   }
 
   /**
@@ -558,11 +704,10 @@ export class ModelCache {
     this.#closing ??= (async () => {
       this.#closed = true;
       for (const controller of this.#downloads) controller.abort(new Error('the model cache was closed'));
-      await Promise.allSettled([...this.#inflight]);
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = undefined;
+      await this.#inflight.settled();
+      this.#recency.stop();
       try {
-        if (this.#dirty.length > 0) await this.#session(async () => {}, true);
+        if (this.#recency.pending && !this.#readOnly) await this.#session(async () => {}, false, true);
       } finally {
         await this.#queue;
         this.#index.close();
@@ -571,41 +716,24 @@ export class ModelCache {
     return this.#closing;
   }
 
+  /** Whether an entry can be handed out: not found corrupt, with the expected content, and its file there. */
+  #servable(entry: Entry, expected?: string): boolean {
+    return !entry.bad && (expected === undefined || entry.sha256 === expected) && existsSync(entry.path);
+  }
+
   /** Notes a use of an entry the index has just made most recent; it is appended later. */
   #used(entry: Entry): CachedModel {
-    entry.accessed = Date.now();
-    if (entry.touched === 0) this.#dirty.push(entry);
-    entry.touched = ++this.#sequence;
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (!this.#closed) this.#session(async () => {}).catch(() => {});
-      }, FLUSH_DELAY_MS);
-      this.#timer.unref();
-    }
+    if (this.#readOnly) entry.accessed = Date.now();
+    else this.#recency.hit(entry, Date.now());
     return this.#model(entry);
-  }
-
-  /** Registers an add or download of `id`, which a later remove or clear waits for. */
-  #adding<T>(id: string, promise: Promise<T>): Promise<T> {
-    let pending = this.#pendingAdds.get(id);
-    if (pending === undefined) this.#pendingAdds.set(id, (pending = new Set()));
-    pending.add(promise);
-    const done = () => {
-      pending.delete(promise);
-      if (pending.size === 0 && this.#pendingAdds.get(id) === pending) this.#pendingAdds.delete(id);
-    };
-    promise.then(done, done);
-    return promise;
-  }
-
-  #forgetHits(): void {
-    for (const entry of this.#dirty) entry.touched = 0;
-    this.#dirty = [];
   }
 
   #check(): void {
     if (this.#closed) throw new Error('caro-cache: the model cache is closed');
+  }
+
+  #writable(what: string): void {
+    if (this.#readOnly) throw new StoreReadOnlyError(this.#dir, what);
   }
 
   #checkFits(bytes: number, what: string): void {
@@ -632,20 +760,20 @@ export class ModelCache {
   }
 
   #track<T>(work: () => Promise<T>): Promise<T> {
-    const promise = this.#closed ? Promise.reject(new Error('caro-cache: the model cache is closed')) : work();
-    this.#inflight.add(promise);
-    const done = () => this.#inflight.delete(promise);
-    promise.then(done, done);
-    return promise;
+    return this.#inflight.track(
+      this.#closed ? Promise.reject(new Error('caro-cache: the model cache is closed')) : work(),
+    );
   }
 
   /**
    * Runs `work` under the store's lock, after replaying the journal, then
    * compacts the journal if it has grown. Sessions of one object run one at
-   * a time; `syncTouches` flushes recency-only appends too (for close).
+   * a time. `urgent`: the session frees space (a removal), so it may use the
+   * reserve on a full disk; `syncTouches` flushes recency-only appends too (for close).
    */
-  #session<T>(work: () => Promise<T>, syncTouches = false): Promise<T> {
+  #session<T>(work: () => Promise<T>, urgent = false, syncTouches = false): Promise<T> {
     const run = this.#queue.then(async () => {
+      if (urgent) this.#freeReserveIfLow();
       const release = await acquireLock(this.#lockPath);
       try {
         await this.#replay(syncTouches);
@@ -660,13 +788,82 @@ export class ModelCache {
     return run;
   }
 
-  /** Appends records; on failure the index is reloaded from the journal at the next session. */
-  async #append(records: JournalRecord[], sync: boolean): Promise<void> {
+  /**
+   * Appends records; on failure the index is reloaded from the journal at the
+   * next session. `urgent`: records of removals, which may use the reserve.
+   */
+  async #append(records: JournalRecord[], sync: boolean, urgent = false): Promise<void> {
     try {
-      await this.#journal.append(records, sync);
+      try {
+        await this.#journal.append(records, sync);
+      } catch (error) {
+        if (!urgent || code(error) !== 'ENOSPC' || !existsSync(this.#reserve)) throw error;
+        await removeFile(this.#reserve);
+        await this.#journal.append(records, sync);
+      }
     } catch (error) {
       this.#stale = true;
       throw error;
+    }
+  }
+
+  /** Frees the reserve when the disk is (nearly) full, so that the lock and a removal's record fit. */
+  #freeReserveIfLow(): void {
+    try {
+      const { bavail, bsize } = statfsSync(this.#dir);
+      if (bavail * bsize < RESERVE_BYTES) removeFileSync(this.#reserve);
+    } catch {
+      // No statfs here: the reserve is freed if an append fails instead.
+    }
+  }
+
+  /** Creates the reserve if it is missing and the disk has room to spare; never fails. */
+  #keepReserve(): void {
+    if (this.#readOnly || existsSync(this.#reserve)) return;
+    try {
+      const { bavail, bsize } = statfsSync(this.#dir);
+      if (bavail * bsize < 2 * RESERVE_BYTES) return;
+    } catch {
+      // No statfs here: try anyway.
+    }
+    const temp = `${this.#reserve}.${process.pid}.tmp`;
+    try {
+      const fd = openSync(temp, 'w');
+      try {
+        writeSync(fd, Buffer.alloc(RESERVE_BYTES));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, this.#reserve);
+    } catch {
+      removeFileSync(temp);
+    }
+  }
+
+  /** Deletes the files of models whose removal is recorded; one that cannot be deleted stays marked for gc. */
+  async #removeFiles(files: string[]): Promise<void> {
+    for (const file of files) {
+      try {
+        await removeModelFile(this.#models, file);
+      } catch {
+        // Marked removed: the next gc deletes it.
+      }
+    }
+  }
+
+  /** A reader's replay: the journal as it is, without the lock; nothing is evicted, repaired or recorded. */
+  async #read(): Promise<void> {
+    const read = await this.#journal.read(true);
+    this.#reportDamage(read.skipped, read.truncated);
+    this.#apply(read.records, read.reset);
+    this.#victims = [];
+  }
+
+  #reportDamage(skipped: number, truncated: number): void {
+    if (skipped > 0 || truncated > 0) {
+      this.#warn(
+        `the journal of ${this.#dir} is damaged: ${plural(skipped, 'damaged record')} skipped, ${plural(truncated, 'byte')} of torn or damaged tail ${this.#readOnly ? 'ignored' : 'cut off'}; no model file is deleted for it`,
+      );
     }
   }
 
@@ -682,20 +879,19 @@ export class ModelCache {
       this.#stale = false;
     }
     const read = await this.#journal.read();
+    this.#reportDamage(read.skipped, read.truncated);
     this.#victims = [];
-    this.#applyAll(read.records, read.reset);
+    this.#apply(read.records, read.reset);
     // A victim of an earlier record may be back by a later one: only what is
     // gone at the end is recorded, and only files no model owns are deleted.
     const victims = this.#victims.filter((v) => !this.#index.has(v.id));
-    const doomed = this.#victims.filter((v) => this.#index.peek(v.id)?.file !== v.file);
+    const doomed = this.#victims.filter((v) => this.#index.peek(v.id)?.file !== v.file).map((v) => v.file);
     this.#victims = [];
     const records: JournalRecord[] = [...new Set(victims.map((v) => v.id))].map((id) => rmRecord(id, 'evict'));
-    if (this.#dirty.length > 0) {
-      const hits = this.#dirty.filter((e) => e.touched > 0).sort((a, b) => a.touched - b.touched);
-      this.#forgetHits();
+    if (this.#recency.pending) {
       const ids: string[] = [];
       const at: number[] = [];
-      for (const hit of hits) {
+      for (const hit of this.#recency.take()) {
         // After a full reload the index holds new objects for the same models.
         const entry = this.#index.peek(hit.id);
         if (entry === undefined || entry.file !== hit.file) continue;
@@ -704,110 +900,57 @@ export class ModelCache {
         ids.push(hit.id);
         at.push(entry.accessed);
       }
-      for (let i = 0; i < ids.length; i += TOUCH_CHUNK) {
-        records.push({ t: 'touch', ids: ids.slice(i, i + TOUCH_CHUNK), at: at.slice(i, i + TOUCH_CHUNK) });
-      }
+      records.push(...touchRecords(ids, at));
     }
+    for (const file of doomed) markRemoved(this.#models, file);
     await this.#append(records, syncTouches || victims.length > 0);
     this.#evictions += victims.length;
-    for (const victim of doomed) await removeFile(victim.path);
+    await this.#removeFiles(doomed);
   }
 
   /**
-   * Applies journal records to the index. They are folded first into their
-   * net effect (what is removed, then what is added or touched, in the order
-   * of each id's last mention), which is then applied removals first and the
-   * rest least recent first: so when the models do not all fit in this
-   * object's maxBytes, the ones evicted are the least recently used of the
-   * end state, not whichever happened to be oldest halfway through. A record
-   * that does not make sense is ignored.
+   * Applies journal records to the index (fold.ts folds them): removals
+   * first, then the rest least recent first.
    */
-  #applyAll(records: JournalRecord[], reset: boolean): void {
-    type Mention = { kind: 'add'; entry: Entry } | { kind: 'touch'; at: number } | { kind: 'rm' };
-    const mentions = new Map<string, Mention>();
-    let cleared = reset;
-    let limit: number | undefined;
-    const mention = (id: string, m: Mention) => {
-      mentions.delete(id);
-      mentions.set(id, m);
-    };
-    for (const record of records) {
-      switch (record.t) {
-        case 'add': {
-          const { id, file, bytes, sha256, addedAt, at } = record;
-          if (!isId(id) || !isModelFileName(file) || !isSha256(sha256)) break;
-          if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string')
-            break;
-          const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || Date.now();
-          if (Array.isArray(record.evicted))
-            for (const victim of record.evicted) if (isId(victim)) mention(victim, { kind: 'rm' });
-          mention(id, {
-            kind: 'add',
-            entry: { id, file, path: join(this.#models, file), bytes, sha256, addedAt, accessed, touched: 0 },
-          });
-          break;
-        }
-        case 'rm':
-          if (isId(record.id)) mention(record.id, { kind: 'rm' });
-          break;
-        case 'clear':
-          mentions.clear();
-          cleared = true;
-          break;
-        case 'limit':
-          if (typeof record.maxBytes === 'number' && Number.isSafeInteger(record.maxBytes) && record.maxBytes >= 0)
-            limit = record.maxBytes;
-          break;
-        case 'touch': {
-          const { ids, at } = record;
-          if (!Array.isArray(ids) || !Array.isArray(at)) break;
-          ids.forEach((id: unknown, i) => {
-            const time: unknown = at[i];
-            if (!isId(id) || typeof time !== 'number' || !Number.isFinite(time)) return;
-            const earlier = mentions.get(id);
-            if (earlier?.kind === 'add') {
-              earlier.entry.accessed = time;
-              mention(id, earlier);
-            } else if (earlier?.kind === 'touch' || (earlier === undefined && !cleared && this.#index.has(id))) {
-              mention(id, { kind: 'touch', at: time });
-            }
-          });
-          break;
-        }
-        default:
-        // Headers and kinds of record this version does not know.
-      }
-    }
-    if (cleared) this.#index.clear();
-    for (const [id, m] of mentions) if (m.kind === 'rm') this.#index.delete(id);
-    if (limit !== undefined) {
+  #apply(records: JournalRecord[], reset: boolean): void {
+    const folded = foldRecords(records, reset, (id) => this.#index.peek(id));
+    if (folded.cleared) this.#index.clear();
+    for (const [id, m] of folded.mentions) if (m.kind === 'rm') this.#index.delete(id);
+    if (folded.limit !== undefined) {
       this.#limitRecorded = true;
-      if (limit !== this.#maxBytes) this.#resize(limit);
+      if (folded.limit !== this.#maxBytes) this.#resize(folded.limit);
     }
-    for (const [id, m] of mentions) {
+    for (const [id, m] of folded.mentions) {
       if (m.kind === 'add') {
-        if (m.entry.bytes > this.#maxBytes) {
+        const entry: Entry = { ...m.model, path: join(this.#models, m.model.file), touched: 0 };
+        if (entry.bytes > this.#maxBytes && !this.#readOnly) {
           // Larger than this object's limit: it goes, as any model that does not fit.
           this.#index.delete(id);
-          this.#victims.push(m.entry);
+          this.#victims.push(entry);
         } else {
-          this.#index.set(id, m.entry, m.entry.bytes);
+          this.#index.set(id, entry, entry.bytes);
         }
       } else if (m.kind === 'touch') {
         const entry = this.#index.get(id);
         if (entry !== undefined) entry.accessed = m.at;
       }
     }
+    for (const [id, file] of folded.bad) {
+      const entry = this.#index.peek(id);
+      if (entry?.file === file) entry.bad = true;
+    }
   }
 
   /**
-   * Gives the index a new limit: the index is rebuilt, least recently used
-   * model first, so what no longer fits goes to the victims.
+   * Gives the store a new limit. A writer's index is rebuilt, least recently
+   * used model first, so what no longer fits goes to the victims; a reader
+   * evicts nothing (it could not delete the files) and only reports the limit.
    */
   #resize(maxBytes: number): void {
+    this.#maxBytes = maxBytes;
+    if (this.#readOnly) return;
     const entries = [...this.#index.entries()].reverse();
     this.#index.close();
-    this.#maxBytes = maxBytes;
     this.#index = this.#createIndex();
     for (const [id, entry] of entries) {
       if (entry.bytes > maxBytes) {
@@ -819,6 +962,19 @@ export class ModelCache {
     }
   }
 
+  /** Evicts least recently used models other than `keep` until they and the downloads in tmp/ fit the limit. */
+  #makeRoomForPartials(keep: string): void {
+    const partials = partialBytes(this.#tmp);
+    if (partials === 0 || this.#index.bytes + partials <= this.#maxBytes) return;
+    for (const [id, entry] of [...this.#index.entries()].reverse()) {
+      if (this.#index.bytes + partials <= this.#maxBytes) break;
+      if (id === keep) continue;
+      this.#index.delete(id);
+      entry.touched = 0;
+      this.#victims.push(entry);
+    }
+  }
+
   /** Places a staged file (a temporary file in tmp/) as the model `id`, evicting what must go. Under the lock. */
   #commit(id: string, temp: string, hashed: Hashed): Promise<CachedModel> {
     return this.#session(async () => {
@@ -827,7 +983,6 @@ export class ModelCache {
       const file = fileNameFor(id, hashed.sha256);
       const path = join(this.#models, file);
       const previous = this.#index.peek(id);
-      renameSync(temp, path);
       const now = Date.now();
       const entry: Entry = {
         id,
@@ -837,38 +992,56 @@ export class ModelCache {
         sha256: hashed.sha256,
         addedAt: iso(now),
         accessed: now,
+        bad: false,
         touched: 0,
       };
+      // The sidecar goes first: every model's file in models/ has one.
+      await removeFile(join(this.#models, removedName(file)));
+      await writeMeta(this.#models, entry);
+      renameSync(temp, path);
       if (previous !== undefined) previous.touched = 0;
       this.#victims = [];
       this.#index.set(id, entry, hashed.bytes);
+      this.#makeRoomForPartials(id);
       const victims = this.#victims;
       this.#victims = [];
-      // The rename is flushed before the record: a record on the disk always
-      // has its file there, and the evictions and the add it records happen
-      // together or not at all.
+      const doomed = victims.map((v) => v.file);
+      if (previous !== undefined && previous.file !== file) doomed.push(previous.file);
+      // The rename and the removal marks are flushed before the record: a
+      // record on the disk always has its file there, and the evictions and
+      // the add it records happen together or not at all.
       try {
+        for (const victim of doomed) markRemoved(this.#models, victim);
         await fsyncDir(this.#models);
+        await this.#append(
+          [
+            addRecord(
+              entry,
+              victims.map((v) => v.id),
+            ),
+          ],
+          true,
+        );
       } catch (error) {
+        // Nothing of the add stays in memory. On the disk, the record may
+        // have landed: the file stays, marked, and is the model's after the
+        // reload or a leftover at the next open or gc.
         this.#stale = true;
-        if (previous?.file !== file) await removeFile(path).catch(() => {});
+        this.#index.delete(id);
+        for (const model of [previous, ...victims])
+          if (model !== undefined) this.#index.set(model.id, model, model.bytes);
+        this.#victims = [];
+        if (previous?.file !== file) {
+          try {
+            markRemoved(this.#models, file);
+          } catch {
+            // Its sidecar stays: the next open re-adopts it.
+          }
+        }
         throw error;
       }
-      // If the append fails the record may still have reached the disk: the
-      // file stays, owned after the reload or swept as an orphan at the next open.
-      await this.#append(
-        [
-          addRecord(
-            entry,
-            victims.map((v) => v.id),
-          ),
-        ],
-        true,
-      );
       this.#evictions += victims.length;
-      const doomed = victims.map((v) => v.path);
-      if (previous !== undefined && previous.file !== file) doomed.push(previous.path);
-      await Promise.all(doomed.map(removeFile));
+      await this.#removeFiles(doomed);
       return this.#model(entry);
     });
   }
@@ -877,11 +1050,11 @@ export class ModelCache {
     id: string,
     url: string,
     expected: string | undefined,
-    listeners: Set<(done: number, total?: number) => void>,
+    listeners: Set<Progress>,
   ): Promise<CachedModel> {
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
-    if (found !== undefined && (expected === undefined || found.sha256 === expected)) {
+    if (found !== undefined && this.#servable(found, expected)) {
       if (this.#closed) return this.#model(found);
       this.#index.get(id);
       return this.#used(found);
@@ -927,28 +1100,63 @@ export class ModelCache {
     }
   }
 
-  /** At open, under the lock and after the replay: removes what crashes left and drops models whose files vanished. */
-  async #recover(): Promise<void> {
-    for (const name of await readdir(this.#tmp)) {
-      const path = join(this.#tmp, name);
-      const partial = PARTIAL_NAME.exec(name);
-      const match = partial ?? TEMP_NAME.exec(name);
-      const pid = match === null ? 0 : Number(match[1]);
-      if (isLive(path, pid)) continue;
-      // A download kept to resume stays a while, with its record.
-      if (partial !== null && (await worthKeeping(path))) continue;
-      await removeFile(path);
+  /**
+   * Accounts for what the journal does not, under the lock after the replay:
+   * at open (`gc` false) and for gc. Removes temporary files no live process
+   * is writing (gc: also downloads kept to resume) and files marked removed;
+   * re-adopts files no record owns whose content matches their sidecar, and
+   * quarantines the rest; writes missing sidecars. Keeps models whose files
+   * vanished, for verify to report (gc drops them). Sets the limit: the one
+   * asked for, else the recorded one, else (a new store, or its limit record
+   * lost) the default, but never less than the models already hold.
+   */
+  async #recover(gc: boolean, emptyQ: boolean): Promise<GcResult> {
+    const result: GcResult = { dropped: [], adopted: [], quarantined: [], leftovers: 0, deleted: 0 };
+    result.leftovers += await sweepTemps(this.#dir, this.#tmp, JOURNAL, isLive, gc);
+    const owners = new Map<string, Entry>();
+    for (const [, entry] of this.#index.entries()) owners.set(entry.file, entry);
+    const plan = planModels(this.#models, new Set(owners.keys()));
+    for (const file of plan.leftovers) {
+      try {
+        await removeModelFile(this.#models, file);
+        result.leftovers++;
+      } catch {
+        // Still marked: the next gc tries again.
+      }
     }
-    // Journal rewrites happen under the lock, which this process holds: any temporary one is a leftover.
-    for (const name of await readdir(this.#dir)) {
-      if (isJournalTemp(name, JOURNAL)) await removeFile(join(this.#dir, name));
+    for (const name of plan.strays) await removeFile(join(this.#models, name));
+    for (const file of plan.repairs) {
+      const owner = owners.get(file)!;
+      await writeMeta(this.#models, owner);
+      await removeFile(join(this.#models, removedName(file)));
     }
-    const present = await this.#sweepModels();
-    const gone = [...this.#index.entries()].filter(([, entry]) => !present.has(entry.file)).map(([id]) => id);
-    for (const id of gone) this.#index.delete(id);
-    const records = gone.map((id) => rmRecord(id, 'gone'));
-    // The limit changes only when asked; a new store records the default.
-    const limit = this.#requestedMaxBytes ?? (this.#limitRecorded ? this.#maxBytes : defaultMaxBytes());
+    const orphans = [...plan.orphans];
+    const adoptable: Entry[] = [];
+    for (const candidate of plan.candidates.sort((a, b) => a.addedAt.localeCompare(b.addedAt))) {
+      const owner = this.#index.peek(candidate.id);
+      // Another file holds this id: which one is the model is not for recovery to guess.
+      if ((owner !== undefined && plan.present.has(owner.file)) || !(await matches(this.#models, candidate))) {
+        orphans.push(candidate.file);
+        continue;
+      }
+      const accessed = Date.parse(candidate.addedAt);
+      adoptable.push({ ...candidate, path: join(this.#models, candidate.file), accessed, bad: false, touched: 0 });
+    }
+    const records: JournalRecord[] = [];
+    const missing = [...this.#index.entries()].filter(([, e]) => !plan.present.has(e.file)).map(([id]) => id);
+    if (gc) {
+      for (const id of missing) this.#index.delete(id);
+      records.push(...missing.map((id) => rmRecord(id, 'gone')));
+      result.dropped = missing;
+    } else if (missing.length > 0) {
+      const shown = missing.slice(0, 5).map((id) => JSON.stringify(id));
+      this.#warn(
+        `${plural(missing.length, 'model')} in ${this.#dir} ha${missing.length === 1 ? 's' : 've'} lost ${missing.length === 1 ? 'its file' : 'their files'} (${shown.join(', ')}${missing.length > 5 ? ', ...' : ''}); verify lists them, gc drops them`,
+      );
+    }
+    // The limit changes only when asked; a lost limit record never shrinks it.
+    const held = this.#index.bytes + adoptable.reduce((sum, e) => sum + e.bytes, 0);
+    const limit = this.#requestedMaxBytes ?? (this.#limitRecorded ? this.#maxBytes : Math.max(defaultMaxBytes(), held));
     let victims: Entry[] = [];
     if (!this.#limitRecorded || limit !== this.#maxBytes) {
       this.#victims = [];
@@ -958,28 +1166,36 @@ export class ModelCache {
       records.push(limitRecord(limit), ...victims.map((v) => rmRecord(v.id, 'evict')));
       this.#limitRecorded = true;
     }
-    await this.#append(records, true);
+    for (const entry of adoptable) {
+      // Adopting never evicts: what does not fit waits in quarantine.
+      if (this.#index.bytes + entry.bytes > this.#maxBytes) {
+        orphans.push(entry.file);
+        continue;
+      }
+      this.#index.delete(entry.id);
+      this.#index.set(entry.id, entry, entry.bytes);
+      records.push(addRecord(entry));
+      result.adopted.push(entry.id);
+    }
+    for (const file of orphans) result.quarantined.push(await quarantineFile(this.#models, this.#quarantine, file));
+    if (emptyQ) result.deleted = await emptyQuarantine(this.#quarantine);
+    for (const victim of victims) markRemoved(this.#models, victim.file);
+    await this.#append(records, true, gc);
     this.#evictions += victims.length;
-    for (const victim of victims) await removeFile(victim.path);
+    await this.#removeFiles(victims.map((v) => v.file));
+    if (result.adopted.length > 0) {
+      this.#warn(
+        `re-adopted ${plural(result.adopted.length, 'model')} in ${this.#dir} that no journal record owned, from ${result.adopted.length === 1 ? 'its sidecar' : 'their sidecars'}: ${result.adopted.map((id) => JSON.stringify(id)).join(', ')}`,
+      );
+    }
+    if (result.quarantined.length > 0) {
+      this.#warn(
+        `moved ${plural(result.quarantined.length, 'file')} that no record owns and that could not be re-adopted to ${this.#quarantine}; gc --quarantine deletes them`,
+      );
+    }
     // An older format's reader would drop records it does not know when it compacts.
     if (this.#journal.version < JOURNAL_VERSION) await this.#compact();
-  }
-
-  /** Deletes files in models/ that no model owns (left by crashes between a rename and its record); returns the names kept. Under the lock. */
-  async #sweepModels(): Promise<Set<string>> {
-    const owned = new Set<string>();
-    for (const [, entry] of this.#index.entries()) owned.add(entry.file);
-    const kept = new Set<string>();
-    let removed = 0;
-    for (const name of await readdir(this.#models)) {
-      if (owned.has(name)) kept.add(name);
-      else {
-        await removeFile(join(this.#models, name));
-        removed++;
-      }
-    }
-    if (removed > 0) await fsyncDir(this.#models);
-    return kept;
+    return result;
   }
 
   /** Compacts the journal once it has grown. Under the lock. */
@@ -994,11 +1210,13 @@ export class ModelCache {
     }
   }
 
-  /** Rewrites the journal as the limit and one add per model, least recently used first. Under the lock. */
+  /** Rewrites the journal as the limit, one add per model, least recently used first, and the bad marks. Under the lock. */
   async #compact(): Promise<void> {
+    const entries = [...this.#index.entries()].reverse().map(([, entry]) => entry);
     const snapshot = [
       limitRecord(this.#maxBytes),
-      ...[...this.#index.entries()].reverse().map(([, entry]) => addRecord(entry)),
+      ...entries.map((entry) => addRecord(entry)),
+      ...entries.filter((entry) => entry.bad).map(badRecord),
     ];
     await this.#journal.rewrite(snapshot);
   }
