@@ -49,11 +49,16 @@ export function perUnit(raw: Pick<RawSample, 'iters' | 'times' | 'unitsPerBatch'
   return sample;
 }
 
+/** Each sample's time per iteration (for a UnitSample, per unit), in sampling order. */
+export function perIteration(sample: Pick<UnitSample, 'iters' | 'times'>): number[] {
+  return sample.times.map((t, i) => t / sample.iters[i]);
+}
+
 /** The cell for the summary, its criterion estimates, and the per-unit sample they came from. */
 export function analyse(raw: RawSample, resamples: number): { cell: Cell; estimates: Estimates; sample: UnitSample } {
   const sample = perUnit(raw);
   const est = estimates(sample, { resamples });
-  const samples = sample.times.map((t, i) => t / sample.iters[i]);
+  const samples = perIteration(sample);
   const { counts } = classifyOutliers(samples);
   const mean = est.mean;
   return {
@@ -69,6 +74,7 @@ export function analyse(raw: RawSample, resamples: number): { cell: Cell; estima
         upper: mean.confidence_interval.upper_bound,
       },
       samples,
+      iters: sample.iters,
       estimates: est,
       outliers: {
         lowSevere: counts.lowSevere,

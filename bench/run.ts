@@ -21,12 +21,14 @@ import {
   driftWorthWarning,
   gated,
   gateReading,
+  perIteration,
   relate,
   type RawSample,
 } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
-import { renderReport } from './report.js';
+import { appendHistory, historyRun, readHistory } from './history.js';
+import { renderReport } from './report/index.js';
 import { compare, comparePaired } from './stats.js';
 import { PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
@@ -57,6 +59,8 @@ const SCALE = [100, 10_000, 1_000_000];
 const QUICK_SCALE = [100, 10_000];
 const SCALED = ['get_model_hit', 'add_model'];
 const MEMORY_ENTRIES = 1_000_000;
+/** Saved runs the report's history chart shows, this one included. */
+const HISTORY_RUNS = 30;
 /** Processes per engine and version in an --against run (more come from the gate's rounds). */
 const AGAINST_REPLICAS = 2;
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -368,7 +372,7 @@ function summarise(
     if (other !== undefined) {
       const comparison = comparePaired(other.sample, sample, gateOptions);
       writeChange(dir, comparison);
-      cell.change = { ...comparison, baseline: against!.label };
+      cell.change = { ...comparison, baseline: against!.label, baseSamples: other.cell.samples };
     } else if (base !== undefined && !raw.subject.includes('@')) {
       // An engine's change is taken net of the drift of the controls (peers
       // and floors) measured beside it in both runs; a control's own is raw.
@@ -386,7 +390,7 @@ function summarise(
               .map((c) => ({ base: c.base!, next: c.sample }));
       const comparison = compare(base, sample, { ...gateOptions, controls });
       writeChange(dir, comparison);
-      cell.change = { ...comparison, baseline: options.compareWith };
+      cell.change = { ...comparison, baseline: options.compareWith, baseSamples: perIteration(base) };
     }
     if (raw.entries === defaultEntries.get(raw.benchmark)) {
       cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
@@ -432,7 +436,9 @@ function summarise(
       })),
     ),
   );
-  writeFileSync(join(root, 'report', 'index.html'), renderReport(summary));
+  // This run joins history.jsonl once its gate is done (runGroups); until then the report adds it itself.
+  const history = [...readHistory(root, HISTORY_RUNS - 1), historyRun(summary)];
+  writeFileSync(join(root, 'report', 'index.html'), renderReport(summary, history));
   return summary;
 }
 
@@ -583,6 +589,7 @@ async function runGroups(options: Options, where: Placement, against: Against | 
   }
   if (options.saveAs !== undefined)
     groups.forEach((group, i) => saveRun(group, measured[i], roots[i], options.saveAs!));
+  summaries.forEach((summary, i) => appendHistory(roots[i], historyRun(summary)));
 
   summaries.forEach((summary, i) => print(summary, groups[i].name));
   console.log('');

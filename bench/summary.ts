@@ -31,6 +31,8 @@ export interface Cell {
   perUnit: Interval;
   /** Per-unit time of each sample, in sampling order, for the density plot. */
   samples: number[];
+  /** The iterations (batches) of each sample: its total time is samples[i] * iters[i], for the slope plot. */
+  iters: number[];
   estimates: Estimates;
   outliers: { lowSevere: number; lowMild: number; highMild: number; highSevere: number };
   /** The engine's physical floor and the ratio to it, for engines. */
@@ -39,8 +41,8 @@ export interface Cell {
   bestPeer?: { subject: string; ns: number; ratio: number };
   /** For engines: is the target met? */
   targetMet?: boolean;
-  /** Against the baseline, when one exists. */
-  change?: Comparison & { baseline: string };
+  /** Against the baseline, when one exists, with the base's per-unit samples for the density overlay. */
+  change?: Comparison & { baseline: string; baseSamples: number[] };
 }
 
 export interface BenchmarkSummary {

@@ -139,6 +139,8 @@ describe('the caro-cache-bench command line', () => {
         assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', file)), file);
       }
       assert.ok(existsSync(join(cache, 'report', 'index.html')));
+      assert.ok(existsSync(join(cache, 'benchmark-history.json')));
+      assert.equal(readFileSync(join(cache, 'history.jsonl'), 'utf8').trim().split('\n').length, 1);
       assert.equal(summary.baseline, undefined);
     });
 
@@ -169,7 +171,12 @@ describe('the caro-cache-bench command line', () => {
       // The scale series carries its changes too.
       assert.ok(summary.scale.find((s) => s.subject === 'ts')!.points.every((p) => p.change !== undefined));
       assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', 'change', 'estimates.json')));
-      assert.match(readFileSync(join(cache, 'report', 'index.html'), 'utf8'), /Change since/i);
+      const report = readFileSync(join(cache, 'report', 'index.html'), 'utf8');
+      assert.match(report, /Change since/i);
+      // One history line per run, gate rounds or not; the report charts both runs.
+      assert.equal(readFileSync(join(cache, 'history.jsonl'), 'utf8').trim().split('\n').length, 2);
+      assert.match(report, /over the last 2 saved runs/);
+      assert.match(report, /data-plot="change-density"/);
     });
 
     const valgrind = spawnSync('valgrind', ['--version']).status === 0;

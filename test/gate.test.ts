@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyse, gated, gateReading, perUnit, type RawSample } from '../bench/analysis.js';
+import { analyse, gated, gateReading, perIteration, perUnit, type RawSample } from '../bench/analysis.js';
 import { sample } from '../bench/sampler.js';
 import { compare } from '../bench/stats.js';
 
@@ -46,7 +46,8 @@ function measurePair(baseRounds: number, nextRounds: number): [RawSample, RawSam
 
 function gate(base: RawSample, next: RawSample): string {
   const { cell } = analyse(next, 2000);
-  cell.change = { ...compare(perUnit(base), perUnit(next), { resamples: 2000, threshold: 0.15 }), baseline: 'base' };
+  const change = compare(perUnit(base), perUnit(next), { resamples: 2000, threshold: 0.15 });
+  cell.change = { ...change, baseline: 'base', baseSamples: perIteration(perUnit(base)) };
   return gateReading(cell.change, 15);
 }
 

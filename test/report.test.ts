@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderReport } from '../bench/report.js';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appendHistory, historyRun, readHistory, type HistoryRun } from '../bench/history.js';
+import { html, raw } from '../bench/report/html.js';
+import { renderReport } from '../bench/report/index.js';
 import { compare, estimates } from '../bench/stats.js';
 import type { Cell, SubjectKind, Summary } from '../bench/summary.js';
 
@@ -13,7 +18,9 @@ function samplesAround(base: number, n = 16): number[] {
 
 function makeCell(subject: string, kind: SubjectKind, base: number, extra: Partial<Cell> = {}): Cell {
   const samples = samplesAround(base);
-  const est = estimates(samples, { resamples: RESAMPLES });
+  // Linear sampling, as the harness does it: sample i runs 10 (i + 1) iterations.
+  const iters = samples.map((_, i) => 10 * (i + 1));
+  const est = estimates({ iters, times: samples.map((t, i) => t * iters[i]!) }, { resamples: RESAMPLES });
   const ci = est.mean.confidence_interval;
   return {
     subject,
@@ -21,6 +28,7 @@ function makeCell(subject: string, kind: SubjectKind, base: number, extra: Parti
     entries: 10_000,
     perUnit: { point: est.mean.point_estimate, lower: ci.lower_bound, upper: ci.upper_bound },
     samples,
+    iters,
     estimates: est,
     outliers: { lowSevere: 0, lowMild: 1, highMild: 0, highSevere: 2 },
     ...extra,
@@ -28,8 +36,9 @@ function makeCell(subject: string, kind: SubjectKind, base: number, extra: Parti
 }
 
 function withChange(cell: Cell, baseNs: number): Cell {
-  const c = compare(samplesAround(baseNs), cell.samples, { resamples: RESAMPLES });
-  return { ...cell, change: { ...c, baseline: 'v0.0.9' } };
+  const baseSamples = samplesAround(baseNs);
+  const c = compare(baseSamples, cell.samples, { resamples: RESAMPLES });
+  return { ...cell, change: { ...c, baseline: 'v0.0.9', baseSamples } };
 }
 
 function engine(subject: string, base: number, targetHighNs: number, peerNs: number, floorNs: number): Cell {
@@ -182,7 +191,7 @@ test('shows the environment, every subject and every benchmark', () => {
 
 test('the sections come in order', () => {
   const html = renderReport(fakeSummary());
-  const ids = ['environment', 'summary', 'benchmarks', 'changes', 'scale', 'memory', 'skipped'];
+  const ids = ['environment', 'summary', 'benchmarks', 'changes', 'scale', 'history', 'memory', 'skipped'];
   const at = ids.map((id) => html.indexOf(`<section id="${id}"`));
   for (const i of at) assert.ok(i > 0, 'a section is missing');
   assert.deepEqual(
@@ -215,23 +224,23 @@ function svgOpenings(html: string): string[] {
 }
 
 test('every SVG is accessible: role="img" and a <title> first', () => {
-  const html = renderReport(fakeSummary());
-  const svgs = svgOpenings(html);
-  // 2 bar charts + 9 density plots + 1 scale chart + 1 memory chart
-  assert.equal(svgs.length, 13);
+  const svgs = svgOpenings(renderReport(fakeSummary(), fakeHistory()));
+  // 2 bar charts + 9 density plots + 9 slope plots + 2 overlays + 1 scale chart + 2 history charts + 1 memory chart
+  assert.equal(svgs.length, 26);
   for (const s of svgs) {
     assert.match(s, /role="img"/);
     assert.ok(s.endsWith('<title'), `SVG without a leading <title>: ${s}`);
   }
 });
 
-test('each benchmark has a bar chart, fastest first, and a density plot per cell', () => {
+test('each benchmark has a bar chart, fastest first, a density and a slope plot per cell, an overlay per change', () => {
   const summary = fakeSummary();
   const html = renderReport(summary);
   for (const b of summary.benchmarks) {
     const section = element(html, 'section', `data-benchmark="${b.id}"`);
     const svgs = section.split('<svg').length - 1;
-    assert.equal(svgs, 1 + b.cells.length, `${b.id}: one bar chart and one density plot per cell`);
+    const changed = b.cells.filter((c) => c.change !== undefined).length;
+    assert.equal(svgs, 1 + 2 * b.cells.length + changed, `${b.id}: bar chart, density and slope per cell, overlays`);
     const bars = section.slice(section.indexOf('<svg'), section.indexOf('</svg>'));
     assert.ok(bars.includes(`<title>${b.id}: `), 'bar chart titled with the benchmark');
     const fastestFirst = [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point);
@@ -361,21 +370,193 @@ test('ratios far below 1 keep two significant digits instead of rounding to zero
   assert.ok(!html.includes('0.000×'), 'no ratio shown as 0.000×');
 });
 
+/** The SVGs of one kind of plot (data-plot="...") in a benchmark's section. */
+function plotsOf(html: string, benchmark: string, kind: string): string[] {
+  const section = element(html, 'section', `data-benchmark="${benchmark}"`);
+  const grid = element(section, 'div', `data-plot="${kind}"`);
+  return [...grid.matchAll(/<svg\b[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+}
+
+/** The x coordinates of every polyline and polygon of an SVG. */
+function curveXs(svg: string): number[] {
+  return [...svg.matchAll(/<poly(?:line|gon) points="([^"]+)"/g)].flatMap((m) =>
+    m[1]!.split(' ').map((p) => Number(p.split(',')[0])),
+  );
+}
+
 test('no density curve extends below zero, however close to zero the times are', () => {
   const summary = fakeSummary();
-  // Times near zero with a long tail: the kernel's sweep would reach below 0 ns.
+  // Times near zero with a long tail: the kernel's own sweep would reach below 0 ns, for the new and the base samples.
   const skewed = [0.5, 0.6, 0.5, 0.7, 0.6, 40, 0.5, 0.6, 0.55, 0.65];
-  summary.benchmarks[0].cells[2] = { ...summary.benchmarks[0].cells[2], samples: skewed };
+  const ts = summary.benchmarks[0].cells[2]!;
+  summary.benchmarks[0].cells[2] = {
+    ...ts,
+    samples: skewed,
+    iters: skewed.map((_, i) => i + 1),
+    change: { ...ts.change!, baseSamples: skewed.map((x) => x * 0.8) },
+  };
   const html = renderReport(summary);
-  const at = html.indexOf('Density of ts times');
-  assert.ok(at >= 0, 'the density plot of ts');
-  const svg = html.slice(html.lastIndexOf('<svg', at), html.indexOf('</svg>', at));
-  // The curve's leftmost point may not lie left of the axis's zero.
-  const zero = /<text x="([\d.]+)"[^>]*>0<\/text>/.exec(svg);
-  assert.ok(zero !== null, 'the axis starts at 0');
-  const start = /<path d="M([\d.]+),/.exec(svg);
-  assert.ok(start !== null, 'the density curve');
-  assert.ok(Number(start[1]) >= Number(zero[1]) - 0.5, `the curve starts at x=${start[1]}, zero is at x=${zero[1]}`);
+  const plots = [...plotsOf(html, 'get-hit', 'density'), ...plotsOf(html, 'get-hit', 'change-density')];
+  const ofTs = plots.filter((svg) => svg.includes('<title>Density of ts times'));
+  assert.equal(ofTs.length, 2, 'the density and the overlay of ts');
+  for (const svg of plots) {
+    const zero = /<text x="([\d.]+)"[^>]*>0<\/text>/.exec(svg);
+    if (ofTs.includes(svg)) assert.ok(zero !== null, 'the axis of a plot near 0 ns shows 0');
+    if (zero === null) continue;
+    const xs = curveXs(svg);
+    assert.ok(xs.length > 0, 'the plot has curves');
+    const left = Math.min(...xs);
+    assert.ok(left >= Number(zero[1]) - 0.05, `a curve starts at x=${left}, left of 0 ns at x=${zero[1]}`);
+  }
+});
+
+test('the slope plot shows every sample, the fitted line through the origin and its band', () => {
+  const summary = fakeSummary();
+  const html = renderReport(summary);
+  for (const b of summary.benchmarks) {
+    const slopes = plotsOf(html, b.id, 'slope');
+    assert.equal(slopes.length, b.cells.length, `${b.id}: one slope plot per cell`);
+    for (const svg of slopes) {
+      const subject = /<title>Total time of each sample of (.*?) against/.exec(svg)![1]!;
+      const cell = b.cells.find((c) => c.subject === subject)!;
+      assert.equal(count(svg, '<circle'), cell.samples.length, `${subject}: a point per sample`);
+      const band = /<polygon points="([^"]+)"/.exec(svg)![1]!.split(' ');
+      const fit = /<line x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)" stroke="#/.exec(
+        svg.slice(svg.indexOf('<polygon')),
+      )!;
+      // The line and the band start at the origin, the corner of the axes.
+      assert.equal(band[0], `${fit[1]},${fit[2]}`, `${subject}: the band starts where the line does`);
+      // At the right edge the line lies within the band.
+      const [, lowY, highY] = band.map((p) => Number(p.split(',')[1]));
+      assert.ok(Number(fit[4]) <= lowY! && Number(fit[4]) >= highY!, `${subject}: the line within its band`);
+      const printed = Number(/>slope ([\d.]+) ns per /.exec(svg)![1]);
+      const slope = cell.estimates.slope!.point_estimate;
+      assert.ok(Math.abs(printed / slope - 1) < 0.01, `${subject}: slope ${printed} printed, ${slope} estimated`);
+    }
+  }
+});
+
+test('a cell sampled with flat iterations says why it has no slope', () => {
+  const summary = fakeSummary();
+  const native = summary.benchmarks[0].cells[0]!;
+  summary.benchmarks[0].cells[0] = { ...native, estimates: { ...native.estimates, slope: null } };
+  const plot = plotsOf(renderReport(summary), 'get-hit', 'slope').find((svg) => svg.includes('sample of native '));
+  assert.match(plot!, /every sample ran the same iterations: no slope/);
+});
+
+test("a changed cell has its density over the base's: base dashed, new solid", () => {
+  const summary = fakeSummary();
+  const html = renderReport(summary);
+  const overlays = plotsOf(html, 'get-hit', 'change-density');
+  assert.equal(overlays.length, 2, 'wasm and ts changed');
+  for (const svg of overlays) {
+    const curves = [...svg.matchAll(/<polyline [^>]*\/>/g)].map((m) => m[0]);
+    assert.equal(curves.length, 2, 'two curves');
+    assert.equal(curves.filter((c) => c.includes('stroke-dasharray')).length, 1, 'one of them dashed');
+    assert.match(svg, />v0\.0\.9<\/text>/, 'the base named in the legend');
+  }
+  // The wasm overlay: its base (80 ns) lies right of its new samples (55 ns).
+  const wasm = overlays.find((svg) => svg.includes('Density of wasm'))!;
+  const [dashed, solid] = [...wasm.matchAll(/<polyline points="([^"]+)"([^>]*)\/>/g)]
+    .sort((a, b) => Number(b[2]!.includes('dasharray')) - Number(a[2]!.includes('dasharray')))
+    .map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
+  const peak = (pts: number[][]) => pts.reduce((a, p) => (p[1]! < a[1]! ? p : a))[0]!;
+  assert.ok(peak(dashed!) > peak(solid!), 'the base peaks right of the new run');
+  assert.throws(() => plotsOf(html, 'evict-oversize', 'change-density'), /no element/, 'nothing changed there');
+});
+
+function fakeHistory(): HistoryRun[] {
+  return [1.2, 1.1, 1].map((f, r) => ({
+    date: `2025-01-0${r + 1}T00:00:00.000Z`,
+    commit: `c${r}`,
+    version: '9.8.7',
+    node: 'v20.99.1',
+    cells: historyRun(fakeSummary()).cells.map((c) => ({ ...c, ns: c.ns * f, lower: c.lower * f, upper: c.upper * f })),
+  }));
+}
+
+test('the history section draws, per benchmark, one line per engine over the saved runs', () => {
+  const history = fakeHistory();
+  // The first run had no wasm engine.
+  history[0]!.cells = history[0]!.cells.filter((c) => c.subject !== 'wasm');
+  const html = renderReport(fakeSummary(), history);
+  const section = element(html, 'section', 'id="history"');
+  assert.match(section, /drift with the machine/);
+  assert.match(section, /--against/);
+  for (const id of ['get-hit', 'evict-oversize']) {
+    const chart = element(section, 'div', `data-benchmark="${id}"`);
+    const lines = [...chart.matchAll(/<polyline points="([^"]+)"/g)].map((m) => m[1]!.split(' ').length);
+    assert.deepEqual(lines, [3, 2, 3], `${id}: native, wasm (from the second run), ts`);
+    for (const s of ['native', 'wasm', 'ts']) assert.ok(chart.includes(`>${s}</text>`), `${id}: legend for ${s}`);
+    assert.ok(!chart.includes('>lru-cache</text>'), 'peers are controls, not drawn');
+  }
+  for (const c of ['<code>c0</code>', '<code>c1</code>', '<code>c2</code>']) assert.ok(section.includes(c), c);
+  assert.match(renderReport(fakeSummary()), /<section id="history"><h2>History<\/h2>\n<p>No saved runs yet\.<\/p>/);
+});
+
+test('history.jsonl: one line per run appended, the last runs read back, torn lines skipped', () => {
+  const root = mkdtempSync(join(tmpdir(), 'caro-history-'));
+  try {
+    assert.deepEqual(readHistory(root, 30), []);
+    const summary = fakeSummary();
+    summary.benchmarks[0]!.cells.push(makeCell('ts@origin/main', 'engine', 60));
+    for (let i = 0; i < 4; i++) appendHistory(root, { ...historyRun(summary), commit: `c${i}` });
+    appendFileSync(join(root, 'history.jsonl'), '{"date": "torn');
+    const runs = readHistory(root, 3);
+    assert.deepEqual(
+      runs.map((r) => r.commit),
+      ['c1', 'c2', 'c3'],
+    );
+    const [run] = runs;
+    assert.deepEqual(Object.keys(run!), ['date', 'commit', 'version', 'node', 'cells']);
+    assert.deepEqual(Object.keys(run!.cells[0]!), ['benchmark', 'subject', 'entries', 'ns', 'lower', 'upper']);
+    assert.equal(run!.cells.length, 9, 'every cell of this version, not the other of --against');
+    assert.ok(run!.cells.every((c) => !c.subject.includes('@')));
+    assert.deepEqual(run!.cells[0], {
+      benchmark: 'get-hit',
+      subject: 'native',
+      entries: 10_000,
+      ns: 40.25,
+      lower: 39.5,
+      upper: 41.04,
+    });
+    writeFileSync(join(root, 'history.jsonl'), '');
+    assert.deepEqual(readHistory(root, 3), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('html`` escapes every interpolation except fragments it made', () => {
+  const evil = '<script>alert("x")</script> & \'';
+  const inner = html`<b>${evil}</b>`;
+  assert.equal(
+    html`<p title="${evil}">${inner}${[inner, evil]}${false}${undefined}${3}</p>`.toString(),
+    '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;">' +
+      '<b>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;</b>'.repeat(2) +
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;3</p>',
+  );
+  // A look-alike object is not a fragment: it is text, escaped.
+  const fake = { toString: () => '<i>' } as unknown as string;
+  assert.equal(html`${fake}`.toString(), '&lt;i&gt;');
+  assert.equal(html`${raw('<path d="M0,0"/>')}`.toString(), '<path d="M0,0"/>');
+});
+
+test('a subject name or benchmark description with <script> comes out escaped', () => {
+  const summary = fakeSummary();
+  const evil = '<script>alert(1)</script>';
+  summary.benchmarks[0]!.description = `fast ${evil}`;
+  summary.benchmarks[0]!.cells[1] = { ...summary.benchmarks[0]!.cells[1]!, subject: `wasm${evil}` };
+  const history = fakeHistory();
+  history[0]!.commit = evil;
+  const html = renderReport(summary, history);
+  assert.ok(!html.includes('<script'), 'no raw <script>');
+  assert.ok(html.includes(`fast &lt;script&gt;alert(1)&lt;/script&gt;`), 'the description, escaped');
+  assert.ok(html.includes(`>wasm&lt;script&gt;alert(1)&lt;/script&gt;</text>`), 'the subject, escaped in a chart');
+  assert.ok(
+    html.includes(`<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>`),
+    'a commit from history.jsonl, escaped',
+  );
 });
 
 test('the controls row warns only when they moved by more than the noise threshold', () => {

@@ -1,0 +1,45 @@
+// The header a reader checks before trusting a figure: what was measured
+// (version, commit, the other version of --against), on what (CPU, Node and
+// V8, placement), and how steady the machine was (load, the controls' drift).
+
+import { driftWorthWarning } from '../../analysis.js';
+import { html, join, type SafeHtml } from '../html.js';
+import { fmtBytes } from '../format.js';
+import { NL, section } from './elements.js';
+import type { Summary } from '../../summary.js';
+
+export function environmentSection(summary: Summary): SafeHtml {
+  const env = summary.environment;
+  const drift = env.controlsDrift.toFixed(2);
+  const rows: [string, SafeHtml | string][] = [
+    ['CPU', env.cpu],
+    ['Cores', String(env.cores)],
+    ['Memory', fmtBytes(env.memoryBytes)],
+    ['Node', env.node],
+    ['V8', env.v8],
+    ['Platform', `${env.platform}/${env.arch}`],
+    ['Version', html`${env.version}, commit <code>${env.commit}</code>`],
+    ...(env.against === undefined
+      ? []
+      : [['Against', html`<code>${env.against}</code>, sampled in the same turns`] as [string, SafeHtml]]),
+    ['Processes', env.placement],
+    ['Load average', `${env.load.start.toFixed(2)} at the start, ${env.load.end.toFixed(2)} at the end`],
+    [
+      'Controls within the run',
+      driftWorthWarning(env)
+        ? html`<span class="badge missed">moved ×${drift}</span> the machine changed speed during the run`
+        : `steady (×${drift})`,
+    ],
+    [
+      'Quick run',
+      env.quick ? html`<span class="badge missed">yes</span> reduced sampling: figures are indicative` : 'no',
+    ],
+    ...Object.entries(env.engines).map(([name, info]): [string, SafeHtml] => [
+      `Engine ${name}`,
+      html`<code>${info}</code>`,
+    ]),
+  ];
+  if (summary.baseline !== undefined) rows.push(['Baseline', summary.baseline]);
+  const trs = rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`);
+  return section('environment', 'Environment', html`<table class="env"><tbody>${join(trs, NL)}</tbody></table>`);
+}
