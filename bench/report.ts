@@ -8,8 +8,8 @@
 
 import { BACKENDS, formatBytes } from 'caro-cache';
 import { driftWorthWarning } from './analysis.js';
-import { kde } from './stats.js';
-import type { Estimate } from './stats.js';
+import { kde } from './stats/index.js';
+import type { Estimate } from './stats/index.js';
 import type { BenchmarkSummary, Cell, Interval, SubjectKind, Summary, Target } from './summary.js';
 
 const ENGINES: ReadonlySet<string> = new Set(BACKENDS);

@@ -27,7 +27,7 @@ import {
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { renderReport } from './report.js';
-import { compare, comparePaired } from './stats.js';
+import { compare, comparePaired } from './stats/index.js';
 import { PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
 import type { SamplerOptions } from './sampler.js';

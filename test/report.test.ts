@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderReport } from '../bench/report.js';
-import { compare, estimates } from '../bench/stats.js';
+import { compare, estimates } from '../bench/stats/index.js';
 import type { Cell, SubjectKind, Summary } from '../bench/summary.js';
 
 const RESAMPLES = 200;

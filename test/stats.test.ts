@@ -25,7 +25,7 @@ import {
   variance,
   welchTTest,
   xoshiro128ss,
-} from '../bench/stats.js';
+} from '../bench/stats/index.js';
 
 // Reference values marked "scipy" were computed independently with
 // SciPy 1.17.1 (scipy.stats.t.sf / t.cdf / ttest_ind(equal_var=False),
