@@ -10,7 +10,7 @@
 export { averageTimes, type IterSample, type Sample } from './sample.js';
 export { mad, MAD_SCALE, mean, median, percentile, stdDev, variance } from './univariate.js';
 export { slope } from './regression.js';
-export { createRng, DEFAULT_SEED, xoshiro128ss } from './rng.js';
+export { createRng, DEFAULT_SEED, seededXoshiro, xoshiro128ss } from './rng.js';
 export {
   resample,
   type Clusters,
