@@ -2,7 +2,7 @@
 // floors and peers, target verdicts, changes against a baseline, and the
 // regression gate. Pure functions; run.ts does the I/O.
 
-import { classifyOutliers, estimates, type Comparison, type Estimates } from './stats.js';
+import { classifyOutliers, estimates, type Comparison, type Estimates } from './stats/index.js';
 import type { Cell, SubjectKind, Summary, Target } from './summary.js';
 
 export interface RawSample {

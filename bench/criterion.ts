@@ -5,7 +5,7 @@
 
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Comparison, Estimates } from './stats.js';
+import type { Comparison, Estimates } from './stats/index.js';
 
 export interface SampleFile {
   sampling_mode: 'Linear';

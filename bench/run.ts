@@ -29,7 +29,7 @@ import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, write
 import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
 import { appendHistory, historyRun, readHistory } from './history.js';
 import { renderReport } from './report/index.js';
-import { compare, comparePaired } from './stats.js';
+import { compare, comparePaired } from './stats/index.js';
 import { PEERS } from './subjects.js';
 import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
 import type { SamplerOptions } from './sampler.js';

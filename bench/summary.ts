@@ -1,7 +1,7 @@
 // The shape of target/criterion/cache/summary.json: everything the report
 // shows, so the HTML page and benchmark-history tools read one source.
 
-import type { Comparison, Estimates } from './stats.js';
+import type { Comparison, Estimates } from './stats/index.js';
 
 export type SubjectKind = 'engine' | 'peer' | 'floor';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyse, gated, gateReading, perIteration, perUnit, type RawSample } from '../bench/analysis.js';
 import { sample } from '../bench/sampler.js';
-import { compare } from '../bench/stats.js';
+import { compare } from '../bench/stats/index.js';
 
 // Real measurements of a real routine: a gross, injected 2x slowdown must trip
 // the gate, and two runs of the same routine must not.

@@ -105,7 +105,14 @@ test('the harness package ships its compiled harness and nothing else', () => {
   const { stdout } = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(root, 'bench') });
   const [pack] = JSON.parse(stdout) as [{ files: { path: string }[] }];
   const files = pack.files.map((f) => f.path).sort();
-  for (const needed of ['package.json', 'dist/cli.js', 'dist/run.js', 'dist/worker.js', 'dist/models.js']) {
+  for (const needed of [
+    'package.json',
+    'dist/cli.js',
+    'dist/run.js',
+    'dist/worker.js',
+    'dist/models.js',
+    'dist/stats/index.js',
+  ]) {
     assert.ok(files.includes(needed), `${needed} is missing from caro-cache-bench`);
   }
   assert.deepEqual(

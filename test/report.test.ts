@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { appendHistory, historyRun, readHistory, type HistoryRun } from '../bench/history.js';
 import { html, raw } from '../bench/report/html.js';
 import { renderReport } from '../bench/report/index.js';
-import { compare, estimates } from '../bench/stats.js';
+import { compare, estimates } from '../bench/stats/index.js';
 import type { Cell, SubjectKind, Summary } from '../bench/summary.js';
 
 const RESAMPLES = 200;

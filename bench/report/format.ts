@@ -3,7 +3,7 @@
 // escaping is html.ts's job.
 
 import { formatBytes } from 'caro-cache';
-import type { Estimate } from '../stats.js';
+import type { Estimate } from '../stats/index.js';
 import type { Interval, Target } from '../summary.js';
 
 /** About three significant figures, fixed-point; '—' for non-finite values. */

@@ -2,7 +2,7 @@
 // and mean, or a change's base (dashed) under its new samples (solid) on one
 // axis. Times are never negative, so no curve's sweep starts below 0 ns.
 
-import { kde } from '../../stats.js';
+import { kde } from '../../stats/index.js';
 import { html, type SafeHtml } from '../html.js';
 import { linearAxis, nsTicks, project, xAxisSvg } from '../axes.js';
 import { fmtNs } from '../format.js';
