@@ -5,3 +5,5 @@ export { ModelCache, DEFAULT_MAX_BYTES, defaultDir } from './store/model-cache.j
 export type { CachedModel, ModelCacheOptions, ModelCacheStats, VerifyResult } from './store/model-cache.js';
 export { DownloadError } from './store/download.js';
 export { formatBytes, parseSize } from './store/sizes.js';
+export { LockFileError, LockTimeoutError } from './store/lock.js';
+export type { LockHolder, LockState } from './store/lock.js';

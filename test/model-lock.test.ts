@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { acquireLock, processAlive } from '../src/store/lock.js';
+import { processAlive } from '../src/store/holder.js';
+import { acquireLock } from '../src/store/lock.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-lock-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -15,7 +15,6 @@
 //   <dir>/tmp/<pid>-*    files being copied or downloaded, and downloads
 //                        kept to resume (partials.ts)
 
-import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { link, lstat, readdir, realpath, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -27,7 +26,8 @@ import { download } from './download.js';
 import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './files.js';
 import { checkId, checkPath, checkSha256, fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
 import { isJournalTemp, Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
-import { acquireLock, processAlive } from './lock.js';
+import { tempName, writerAlive } from './holder.js';
+import { acquireLock } from './lock.js';
 import { claimPartial, PARTIAL_NAME, partialKey, recordPartial, worthKeeping } from './partials.js';
 import { parseSize } from './sizes.js';
 
@@ -150,7 +150,7 @@ const limitRecord = (maxBytes: number): JournalRecord => ({ t: 'limit', maxBytes
 
 /** Whether the process that names a temporary file is still writing it. */
 function isLive(path: string, pid: number): boolean {
-  return pid === process.pid ? activeTemps.has(path) : pid > 0 && processAlive(pid);
+  return writerAlive(path, pid, activeTemps);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -628,7 +628,7 @@ export class ModelCache {
   }
 
   #tempPath(kind: 'part' | 'download'): string {
-    return join(this.#tmp, `${process.pid}-${randomBytes(8).toString('hex')}.${kind}`);
+    return join(this.#tmp, tempName(kind));
   }
 
   #track<T>(work: () => Promise<T>): Promise<T> {
