@@ -71,7 +71,7 @@ export const self: Readonly<Omit<Holder, 'since'>> = Object.freeze({
 });
 
 /** Whether `holder` is in this PID namespace on this boot, so that its pid can be looked up here. */
-export function checkableHere(holder: Holder): boolean {
+function checkableHere(holder: Holder): boolean {
   return self.bootId !== '' && holder.bootId === self.bootId && holder.pidNamespace === self.pidNamespace;
 }
 
@@ -93,8 +93,10 @@ export function processAlive(pid: number): boolean {
 export function liveness(holder: Holder): Liveness {
   if (checkableHere(holder)) {
     const stat = procStat(holder.pid);
+    // /proc mounted with hidepid hides other users' processes: one that exists is taken for alive.
+    if (stat === undefined) return processAlive(holder.pid) ? 'alive' : 'dead';
     // Z: exited but not yet reaped; X: being reaped.
-    if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return 'dead';
+    if (stat.state === 'Z' || stat.state === 'X') return 'dead';
     if (stat.startTime !== holder.startTime) return 'dead';
     // A holder with our pid and start time but another token: impossible unless it is us, and our tokens are known.
     if (holder.pid === process.pid) return 'dead';
