@@ -7,3 +7,5 @@ export { DownloadError } from './store/download.js';
 export { formatBytes, parseSize } from './store/sizes.js';
 export { StoreReadOnlyError } from './store/model-cache.js';
 export type { GcResult } from './store/model-cache.js';
+export { LockFileError, LockTimeoutError } from './store/lock.js';
+export type { LockHolder, LockState } from './store/lock.js';

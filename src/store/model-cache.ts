@@ -21,7 +21,6 @@
 //   <dir>/tmp/<pid>-*    files being copied or downloaded, and downloads
 //                        kept to resume (partials.ts)
 
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, renameSync, statfsSync, writeSync } from 'node:fs';
 import { link, lstat, realpath, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -44,7 +43,8 @@ import { foldRecords, type ModelRecord } from './fold.js';
 import { checkId, checkPath, checkSha256, fileNameFor } from './ids.js';
 import { InFlight, type Progress } from './inflight.js';
 import { Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
-import { acquireLock, processAlive } from './lock.js';
+import { tempName, writerAlive } from './holder.js';
+import { acquireLock } from './lock.js';
 import { claimPartial, partialKey, recordPartial } from './partials.js';
 import { RecencyLog, touchRecords } from './recency.js';
 import {
@@ -217,7 +217,7 @@ const badRecord = (entry: Entry): JournalRecord => ({ t: 'bad', id: entry.id, fi
 
 /** Whether the process that names a temporary file is still writing it. */
 function isLive(path: string, pid: number): boolean {
-  return pid === process.pid ? activeTemps.has(path) : pid > 0 && processAlive(pid);
+  return writerAlive(path, pid, activeTemps);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -756,7 +756,7 @@ export class ModelCache {
   }
 
   #tempPath(kind: 'part' | 'download'): string {
-    return join(this.#tmp, `${process.pid}-${randomBytes(8).toString('hex')}.${kind}`);
+    return join(this.#tmp, tempName(kind));
   }
 
   #track<T>(work: () => Promise<T>): Promise<T> {
