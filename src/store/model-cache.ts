@@ -23,7 +23,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from '../cache/cache.js';
 import { checkOptions, describe } from '../cache/check.js';
 import type { BackendName, Cache } from '../cache/types.js';
-import { download } from './download.js';
+import { checkSignal, checkTimeout, DiskError, download, waitPatiently, type Patience } from './download.js';
 import { copyHashing, fsyncDir, fsyncFile, hashFile, makeDir, removeFile, type Hashed } from './files.js';
 import { checkId, checkPath, checkSha256, fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
 import { isJournalTemp, Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
@@ -200,6 +200,9 @@ export class ModelCache {
       promise: Promise<CachedModel>;
       listeners: Set<(done: number, total?: number) => void>;
       expected: string | undefined;
+      controller: AbortController;
+      /** The calls waiting for it: the last to give up aborts it. */
+      callers: number;
     }
   >();
   readonly #downloads = new Set<AbortController>();
@@ -388,12 +391,23 @@ export class ModelCache {
    * Get-or-download: a hit (with the given `sha256`, if any) resolves at
    * once; a miss downloads `url` into a temporary file, resuming with Range
    * requests after an interrupted transfer, verifies it and adds it.
-   * Concurrent calls for one id share one download.
+   * Concurrent calls for one id share one download. A call given up (its
+   * `signal`, its `deadlineMs`) rejects at once; the download stops when no
+   * call waits for it any more, keeping its bytes for the next fetch.
    */
   async fetch(
     id: string,
     url: string,
-    options?: { sha256?: string; onProgress?: (done: number, total?: number) => void },
+    options?: {
+      sha256?: string;
+      onProgress?: (done: number, total?: number) => void;
+      /** Gives this call up: it rejects with the signal's reason. */
+      signal?: AbortSignal;
+      /** Gives this call up after this long, with a DownloadError (default: never). */
+      deadlineMs?: number;
+      /** A download attempt fails after this long without a byte, and is retried (default 30 s). */
+      idleTimeoutMs?: number;
+    },
   ): Promise<CachedModel> {
     this.#check();
     checkId(id);
@@ -413,6 +427,12 @@ export class ModelCache {
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
     }
+    const patience = {
+      signal: checkSignal(o.signal, 'options.signal'),
+      deadlineMs: checkTimeout(o.deadlineMs, 'options.deadlineMs'),
+    };
+    const idleTimeoutMs = checkTimeout(o.idleTimeoutMs, 'options.idleTimeoutMs');
+    patience.signal?.throwIfAborted();
     const present = this.#index.peek(id);
     if (present !== undefined && (expected === undefined || present.sha256 === expected)) return this.get(id)!;
     this.#misses++;
@@ -420,7 +440,14 @@ export class ModelCache {
     return this.#adding(
       id,
       this.#track(() =>
-        this.#getOrDownload(id, url, expected, onProgress as ((done: number, total?: number) => void) | undefined),
+        this.#getOrDownload(
+          id,
+          url,
+          expected,
+          onProgress as ((done: number, total?: number) => void) | undefined,
+          patience,
+          idleTimeoutMs,
+        ),
       ),
     );
   }
@@ -436,6 +463,8 @@ export class ModelCache {
     url: string,
     expected: string | undefined,
     onProgress: ((done: number, total?: number) => void) | undefined,
+    patience: Patience,
+    idleTimeoutMs: number | undefined,
   ): Promise<CachedModel> {
     for (;;) {
       let shared = this.#fetches.get(id);
@@ -444,18 +473,37 @@ export class ModelCache {
         if (present !== undefined && (expected === undefined || present.sha256 === expected))
           return this.#used(this.#index.get(id)!);
         const listeners = new Set<(done: number, total?: number) => void>();
-        const promise = this.#track(() => this.#download(id, url, expected, listeners));
-        const entry = { promise, listeners, expected };
+        const controller = new AbortController();
+        // A pending add of its own: a remove after a call that gave up still waits for it.
+        const promise = this.#adding(
+          id,
+          this.#track(() => this.#download(id, url, expected, listeners, controller, idleTimeoutMs)),
+        );
+        const entry = { promise, listeners, expected, controller, callers: 0 };
         shared = entry;
         this.#fetches.set(id, entry);
         const done = () => this.#fetches.get(id) === entry && this.#fetches.delete(id);
         promise.then(done, done);
       }
       if (shared.expected === expected) {
-        if (onProgress !== undefined) shared.listeners.add(onProgress);
-        return { ...(await shared.promise) };
+        const entry = shared;
+        if (onProgress !== undefined) entry.listeners.add(onProgress);
+        entry.callers++;
+        const leave = () => {
+          if (onProgress !== undefined) entry.listeners.delete(onProgress);
+          if (--entry.callers > 0) return;
+          if (this.#fetches.get(id) === entry) this.#fetches.delete(id);
+          entry.controller.abort(new Error('every fetch waiting for it gave up'));
+        };
+        return { ...(await waitPatiently(entry.promise, url, patience, leave)) };
       }
-      await shared.promise.catch(() => {});
+      // Its failure is not this call's; giving up is.
+      await waitPatiently(
+        shared.promise.catch(() => {}),
+        url,
+        patience,
+        () => {},
+      );
       this.#check();
     }
   }
@@ -878,6 +926,8 @@ export class ModelCache {
     url: string,
     expected: string | undefined,
     listeners: Set<(done: number, total?: number) => void>,
+    controller: AbortController,
+    idleTimeoutMs: number | undefined,
   ): Promise<CachedModel> {
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
@@ -889,13 +939,13 @@ export class ModelCache {
     this.#check();
     const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, isLive);
     const temp = claim?.path ?? this.#tempPath('download');
-    const controller = new AbortController();
     activeTemps.add(temp);
     this.#downloads.add(controller);
     let downloaded = false;
     try {
       const hashed = await download(url, temp, {
         signal: controller.signal,
+        idleTimeoutMs,
         maxBytes: this.#maxBytes,
         resume: claim?.resume,
         keepPartial: claim !== undefined,
@@ -909,6 +959,8 @@ export class ModelCache {
             }
           }
         },
+      }).catch((error: unknown) => {
+        throw error instanceof DiskError ? error.forModel(id) : error;
       });
       downloaded = true;
       if (expected !== undefined && hashed.sha256 !== expected) {
