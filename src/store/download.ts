@@ -103,14 +103,14 @@ export class DiskError extends Error {
     where: { url: string; path: string; bytesNeeded?: number; bytesWritten: number; id?: string },
   ) {
     const code = cause.code ?? 'EIO';
-    const need =
+    const size =
       where.bytesNeeded === undefined
-        ? `more than ${formatBytes(where.bytesWritten)} are needed`
-        : `${where.bytesNeeded} bytes (${formatBytes(where.bytesNeeded)}) are needed`;
+        ? 'the server did not say how large the body is'
+        : `the body needs ${where.bytesNeeded} bytes (${formatBytes(where.bytesNeeded)})`;
     super(
       `GET ${where.url}: ${DISK_ERRORS[code] ?? code} (${code}) writing ${where.path}` +
-        `${where.id === undefined ? '' : ` for model ${JSON.stringify(where.id)}`}: ${need}, ` +
-        `${where.bytesWritten} were written; the partial download was removed`,
+        `${where.id === undefined ? '' : ` for model ${JSON.stringify(where.id)}`}: ${size}, ` +
+        `${where.bytesWritten} were written; nothing was kept`,
       { cause },
     );
     this.name = 'DiskError';
@@ -131,7 +131,7 @@ export class DiskError extends Error {
 
 function isDiskError(error: unknown): error is NodeJS.ErrnoException {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && code in DISK_ERRORS;
+  return typeof code === 'string' && Object.hasOwn(DISK_ERRORS, code);
 }
 
 /** An attempt's failure that another attempt may cure: the connection, a timeout, a 5xx. */
@@ -230,12 +230,16 @@ function retryAfter(response: IncomingMessage): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
+function contentEncoding(response: IncomingMessage): string {
+  return (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+}
+
 /**
  * A decoder for a body the server encoded although identity was asked for;
  * undefined for identity. An encoding it cannot decode is refused.
  */
 function decoderFor(response: IncomingMessage, url: string, where: string): Transform | undefined {
-  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = contentEncoding(response);
   switch (encoding) {
     case 'identity':
       return undefined;
@@ -326,7 +330,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
         const status = response.statusCode ?? 0;
         const range = status === 206 ? contentRange(response) : undefined;
         const length = contentLength(response);
-        const encoded = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase() !== 'identity';
+        const encoded = contentEncoding(response) !== 'identity';
         // How many bytes this answer says it carries.
         let expected: number | undefined;
         if (
@@ -410,15 +414,16 @@ export async function download(url: string, dest: string, options: DownloadOptio
         if (options.signal?.aborted) throw error;
         if (error instanceof DownloadError || error instanceof RangeError || isDiskError(error)) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        const waitMs = Math.max(retryDelayMs * 2 ** (attempt - 1), (error instanceof Retriable && error.waitMs) || 0);
-        if (attempt >= attempts || waitMs > maxRetryAfterMs) {
+        const asked = error instanceof Retriable ? (error.waitMs ?? 0) : 0;
+        const waitMs = Math.max(retryDelayMs * 2 ** (attempt - 1), asked);
+        if (attempt >= attempts || asked > maxRetryAfterMs) {
           const status = /HTTP (\d{3})/.exec(message)?.[1];
           const text = message.startsWith('GET ') ? message : `GET ${start.href}: ${message}`;
           gaveUp = status === undefined || RETRIABLE_STATUS.has(Number(status));
           throw new DownloadError(
             attempt >= attempts
               ? `${text} (after ${attempts} attempts)`
-              : `${text}; the server asks to retry after ${Math.ceil(waitMs / 1000)} s, longer than maxRetryAfterMs (${maxRetryAfterMs} ms)`,
+              : `${text}; the server asks to retry after ${Math.ceil(asked / 1000)} s, longer than maxRetryAfterMs (${maxRetryAfterMs} ms)`,
             start.href,
             status === undefined ? undefined : Number(status),
           );
