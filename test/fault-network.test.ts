@@ -77,6 +77,9 @@ const base = await serveLoopback((req, res) => {
     case '/big':
       res.writeHead(200, { 'content-length': BIG.length, etag: '"big"' });
       return res.end(BIG);
+    case '/big-chunked':
+      res.writeHead(200, { etag: '"big"' });
+      return res.end(BIG);
     // A server that ignores If-Range: its 206 is of a version other than the one asked for.
     case '/range-of-other-etag':
     case '/range-without-validator':
@@ -210,7 +213,7 @@ describe('a full disk during a download', () => {
   });
 
   test(
-    'ENOSPC: one attempt, a DiskError naming the id and the bytes, no partial left, the store usable after',
+    'ENOSPC: one attempt, a DiskError naming the id and the bytes, no partial left, the models there intact, the store usable after',
     { skip: notRoot && 'needs root to mount a 256 KiB tmpfs' },
     async () => {
       const dir = freshDir();
@@ -218,32 +221,42 @@ describe('a full disk during a download', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
       mounted.push(dir);
       const store = await ModelCache.open({ dir });
-      await assert.rejects(store.fetch('org/big.gguf', `${base}/big`), (e: DiskError) => {
-        assert.ok(e instanceof DiskError, String(e));
-        assert.equal(e.code, 'ENOSPC');
-        assert.equal(e.id, 'org/big.gguf');
-        assert.equal(e.bytesNeeded, BIG.length);
-        assert.ok(e.bytesWritten > 0 && e.bytesWritten < BIG.length, `${e.bytesWritten} bytes written`);
-        assert.match(e.message, /"org\/big\.gguf"/);
-        assert.match(e.message, new RegExp(`${BIG.length} bytes`));
-        return true;
-      });
-      assert.equal(seen('/big').length, 1, 'a full disk is not retried');
-      assert.deepEqual(tmpFiles(dir), [], 'the partial and its record are gone');
-      assert.deepEqual(modelFiles(dir), []);
-      const small = join(root, 'small.bin');
-      writeFileSync(small, body('small', 10 * 1024));
-      await store.add('small', small);
-      assert.deepEqual(
-        store.list().map((m) => m.id),
-        ['small'],
-      );
+      const file = (name: string) => {
+        const path = join(root, name);
+        writeFileSync(path, body(name, 10 * 1024));
+        return path;
+      };
+      await store.add('before', file('before'));
+      for (const [path, bytesNeeded] of [
+        ['/big', BIG.length],
+        ['/big-chunked', undefined],
+      ] as const) {
+        await assert.rejects(store.fetch('org/big.gguf', `${base}${path}`), (e: DiskError) => {
+          assert.ok(e instanceof DiskError, String(e));
+          assert.equal(e.code, 'ENOSPC');
+          assert.equal(e.id, 'org/big.gguf');
+          assert.equal(e.bytesNeeded, bytesNeeded);
+          assert.ok(e.bytesWritten > 0 && e.bytesWritten < BIG.length, `${e.bytesWritten} bytes written`);
+          assert.match(e.message, /"org\/big\.gguf"/);
+          if (bytesNeeded !== undefined) assert.match(e.message, new RegExp(`needs ${bytesNeeded} bytes`));
+          return true;
+        });
+        assert.equal(seen(path).length, 1, `${path}: a full disk is not retried`);
+        assert.deepEqual(tmpFiles(dir), [], `${path}: the partial and its record are gone`);
+      }
+      const { valid, corrupted, missing } = await store.verify();
+      assert.deepEqual({ valid, corrupted, missing }, { valid: ['before'], corrupted: [], missing: [] });
+      await store.add('after', file('after'));
       await store.close();
       const reopened = await ModelCache.open({ dir });
       assert.deepEqual(
-        reopened.list().map((m) => m.id),
-        ['small'],
+        reopened
+          .list()
+          .map((m) => m.id)
+          .sort(),
+        ['after', 'before'],
       );
+      assert.equal(modelFiles(dir).length, 2);
       await reopened.close();
     },
   );
