@@ -43,10 +43,12 @@ const CUT = 200 * 1024;
 const log = new Map<string, { range?: string; at: number; closedEarly?: boolean }[]>();
 const seen = (path: string) => log.get(path) ?? [];
 const ranges = (path: string) => seen(path).map((r) => r.range);
+/** Where a `Range: bytes=N-` asked to start. */
+const startOf = (range: string | undefined) => Number(/^bytes=(\d+)-$/.exec(range ?? '')?.[1] ?? 0);
 
 /** Answers a Range request for BODY with a proper 206 naming "v1", anything else with the whole of it. */
 function send(req: IncomingMessage, res: ServerResponse): void {
-  const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+  const start = startOf(req.headers.range);
   if (start > 0) {
     res.writeHead(206, {
       'content-length': BODY.length - start,
@@ -59,7 +61,7 @@ function send(req: IncomingMessage, res: ServerResponse): void {
   res.end(BODY);
 }
 
-/** The first CUT bytes of `data` as a 200 with these headers, then the connection drops. */
+/** The first CUT bytes of `data` as a 200 with these headers, then the connection drops (the client may get fewer). */
 function dropAfterCut(res: ServerResponse, data: Buffer, headers: Record<string, string | number>): void {
   res.writeHead(200, headers);
   res.write(data.subarray(0, CUT), () => setTimeout(() => res.socket?.destroy(), 20));
@@ -92,7 +94,7 @@ const base = await serveLoopback((req, res) => {
         ? { 'last-modified': 'Wed, 02 Dec 2026 10:00:00 GMT' }
         : { etag: '"v2"' };
       if (n === 1) return dropAfterCut(res, BODY, { 'content-length': BODY.length, ...first });
-      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      const start = startOf(req.headers.range);
       if (start > 0) {
         res.writeHead(206, {
           'content-length': OTHER.length - start,
@@ -108,16 +110,18 @@ const base = await serveLoopback((req, res) => {
       // The first answer names no length; the 206 announces the rest of the file but ends after 100 KiB.
       if (n === 1) return dropAfterCut(res, BODY, { etag: '"v1"' });
       if (n === 2) {
-        res.writeHead(206, { 'content-range': `bytes ${CUT}-${BODY.length - 1}/*`, etag: '"v1"' });
-        return res.end(BODY.subarray(CUT, CUT + 100 * 1024));
+        const start = startOf(req.headers.range);
+        res.writeHead(206, { 'content-range': `bytes ${start}-${BODY.length - 1}/*`, etag: '"v1"' });
+        return res.end(BODY.subarray(start, start + 100 * 1024));
       }
       return send(req, res);
     case '/long-range':
       // The 206 announces the rest of the file and sends 1000 bytes more.
       if (n === 1) return dropAfterCut(res, BODY, { 'content-length': BODY.length, etag: '"v1"' });
       if (n === 2) {
-        res.writeHead(206, { 'content-range': `bytes ${CUT}-${BODY.length - 1}/${BODY.length}`, etag: '"v1"' });
-        return res.end(Buffer.concat([BODY.subarray(CUT), Buffer.alloc(1000, 'x')]));
+        const start = startOf(req.headers.range);
+        res.writeHead(206, { 'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}`, etag: '"v1"' });
+        return res.end(Buffer.concat([BODY.subarray(start), Buffer.alloc(1000, 'x')]));
       }
       res.writeHead(200, { 'content-length': BODY.length, etag: '"v1"' });
       return res.end(BODY);
@@ -274,7 +278,9 @@ describe('a 206 of another version than If-Range named', () => {
       const model = await store.fetch('m', `${base}${path}`);
       assert.equal(model.sha256, sha256(OTHER), 'the new version, whole');
       assert.deepEqual(readFileSync(model.path), OTHER);
-      assert.deepEqual(ranges(path), [undefined, `bytes=${CUT}-`, undefined]);
+      const [first, resumed, last] = ranges(path);
+      assert.ok(first === undefined && startOf(resumed) > 0 && last === undefined, `requests: ${ranges(path)}`);
+      assert.equal(seen(path).length, 3);
       assert.deepEqual(tmpFiles(dir), []);
       await store.close();
     });
@@ -288,7 +294,11 @@ describe('a body of another length than announced', () => {
     const model = await store.fetch('m', `${base}/short-range`);
     assert.equal(model.bytes, BODY.length);
     assert.deepEqual(readFileSync(model.path), BODY);
-    assert.deepEqual(ranges('/short-range'), [undefined, `bytes=${CUT}-`, `bytes=${CUT + 100 * 1024}-`]);
+    const [first, resumed, rest] = ranges('/short-range');
+    assert.equal(first, undefined);
+    assert.ok(startOf(resumed) > 0, `resumed with ${resumed}`);
+    assert.equal(startOf(rest), startOf(resumed) + 100 * 1024, 'asked again for what the short 206 left out');
+    assert.equal(seen('/short-range').length, 3);
     await store.close();
   });
 
@@ -445,9 +455,11 @@ describe('fetch: signal, deadline, idle timeout', () => {
   test('idleTimeoutMs: a server that stalls after its headers is dropped and the download resumed', async () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });
-    const model = await within(store.fetch('m', `${base}/stall-once`, { idleTimeoutMs: 200 }), 5000, 'fetch');
+    // 1 s, not less: a machine under load may pause that long between two chunks of a healthy answer.
+    const model = await within(store.fetch('m', `${base}/stall-once`, { idleTimeoutMs: 1000 }), 5000, 'fetch');
     assert.deepEqual(readFileSync(model.path), BODY);
-    assert.deepEqual(ranges('/stall-once'), [undefined, `bytes=${CUT}-`]);
+    assert.equal(ranges('/stall-once')[0], undefined);
+    assert.ok(startOf(ranges('/stall-once')[1]) > 0, `resumed with ${ranges('/stall-once')[1]}`);
     await store.close();
     await assert.rejects(
       within(
