@@ -4,6 +4,7 @@ export type { BackendName, Cache, CacheOptions, CacheStats } from './cache/types
 export { ModelCache, DEFAULT_MAX_BYTES, defaultDir } from './store/model-cache.js';
 export type { CachedModel, ModelCacheOptions, ModelCacheStats, VerifyResult } from './store/model-cache.js';
 export { DownloadError } from './store/download.js';
+export { DiskError } from './store/download.js';
 export { formatBytes, parseSize } from './store/sizes.js';
 export { StoreReadOnlyError } from './store/model-cache.js';
 export type { GcResult } from './store/model-cache.js';

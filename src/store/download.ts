@@ -3,15 +3,22 @@
 // asks for the rest with a Range request, within one call or, from a partial
 // file a failed call kept, in a later one. If-Range keeps the pieces from
 // different versions of the resource, so a transfer resumes only when the
-// first answer named its version (a strong ETag or Last-Modified) and starts
-// over otherwise, or when the server answers 200, or another total.
+// first answer named its version (a strong ETag or Last-Modified), and a 206
+// is joined only when it names that version too; it starts over otherwise, or
+// when the server answers 200, or another total. A body is checked against
+// the length it declared, decoded if the server encoded it anyway, and a disk
+// error ends the download at once: only the network is worth another try.
 
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { pipeline, type Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { describe } from '../cache/check.js';
 import { removeFile, type Hashed } from './files.js';
+import { formatBytes } from './sizes.js';
 
 export interface DownloadOptions {
   /** Called after every chunk written: bytes so far and, when the server said, the total. */
@@ -28,6 +35,11 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
   /** Delay before the second attempt, doubled for each further one (default 200 ms). */
   retryDelayMs?: number;
+  /**
+   * The longest `Retry-After` of a 429 or 503 that is waited for (default
+   * 60 s); a server asking for longer fails the download at once.
+   */
+  maxRetryAfterMs?: number;
   /**
    * Continue `dest`, a partial file an earlier call kept: its first `bytes`
    * bytes are the resource `validator` names. Without it `dest` must not exist.
@@ -67,8 +79,70 @@ export class DownloadError extends Error {
   }
 }
 
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EROFS: 'the file system is read-only',
+  EIO: 'an I/O error',
+};
+
+/**
+ * The disk refused a download (ENOSPC, EDQUOT, EROFS, EIO): it is not
+ * retried, and its partial file is removed. Names the model (when the store
+ * downloads one), the file and the bytes the body needs, when the server said.
+ */
+export class DiskError extends Error {
+  readonly code: string;
+  readonly url: string;
+  readonly path: string;
+  readonly bytesNeeded: number | undefined;
+  readonly bytesWritten: number;
+  readonly id: string | undefined;
+  constructor(
+    cause: NodeJS.ErrnoException,
+    where: { url: string; path: string; bytesNeeded?: number; bytesWritten: number; id?: string },
+  ) {
+    const code = cause.code ?? 'EIO';
+    const size =
+      where.bytesNeeded === undefined
+        ? 'the server did not say how large the body is'
+        : `the body needs ${where.bytesNeeded} bytes (${formatBytes(where.bytesNeeded)})`;
+    super(
+      `GET ${where.url}: ${DISK_ERRORS[code] ?? code} (${code}) writing ${where.path}` +
+        `${where.id === undefined ? '' : ` for model ${JSON.stringify(where.id)}`}: ${size}, ` +
+        `${where.bytesWritten} were written; nothing was kept`,
+      { cause },
+    );
+    this.name = 'DiskError';
+    this.code = code;
+    this.url = where.url;
+    this.path = where.path;
+    this.bytesNeeded = where.bytesNeeded;
+    this.bytesWritten = where.bytesWritten;
+    this.id = where.id;
+  }
+
+  /** The same error, naming the model it was downloading. */
+  forModel(id: string): DiskError {
+    const { url, path, bytesNeeded, bytesWritten } = this;
+    return new DiskError(this.cause as NodeJS.ErrnoException, { url, path, bytesNeeded, bytesWritten, id });
+  }
+}
+
+function isDiskError(error: unknown): error is NodeJS.ErrnoException {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && Object.hasOwn(DISK_ERRORS, code);
+}
+
 /** An attempt's failure that another attempt may cure: the connection, a timeout, a 5xx. */
-class Retriable extends Error {}
+class Retriable extends Error {
+  /** How long the server asked to wait before the next attempt (Retry-After). */
+  readonly waitMs: number | undefined;
+  constructor(message: string, waitMs?: number) {
+    super(message);
+    this.waitMs = waitMs;
+  }
+}
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRIABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -81,9 +155,16 @@ function request(
 ): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { headers, signal }, resolve);
+    let response: IncomingMessage | undefined;
+    const req = client.get(url, { headers, signal }, (answer) => resolve((response = answer)));
     req.on('error', reject);
-    req.setTimeout(idleTimeoutMs, () => req.destroy(new Retriable(`no data for ${idleTimeoutMs} ms`)));
+    // The socket's timeout: no byte for this long, before the headers or in
+    // the body. The body must fail with this error, not a bare "aborted".
+    req.setTimeout(idleTimeoutMs, () => {
+      const error = new Retriable(`no data for ${idleTimeoutMs} ms (idleTimeoutMs)`);
+      response?.destroy(error);
+      req.destroy(error);
+    });
   });
 }
 
@@ -122,16 +203,68 @@ function contentLength(response: IncomingMessage): number | undefined {
 }
 
 /** `bytes start-end/total` of a 206. */
-function contentRange(response: IncomingMessage): { start: number; total?: number } | undefined {
+function contentRange(response: IncomingMessage): { start: number; end: number; total?: number } | undefined {
   const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers['content-range'] ?? '');
   if (match === null) return undefined;
-  return { start: Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3]) };
+  return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? undefined : Number(match[3]) };
+}
+
+/** The version a response names, as If-Range would send it back: its strong ETag, else its Last-Modified. */
+function validatorOf(response: IncomingMessage): string | undefined {
+  const etag = response.headers.etag;
+  return etag !== undefined && !etag.startsWith('W/') ? etag : response.headers['last-modified'];
+}
+
+/** Whether a 206 names the version If-Range asked for: a range of another version must not be joined. */
+function sameVersion(response: IncomingMessage, validator: string): boolean {
+  const named = validator.startsWith('"') ? response.headers.etag : response.headers['last-modified'];
+  return named === validator;
+}
+
+/** Retry-After, in delay-seconds or an HTTP date, as milliseconds from now. */
+function retryAfter(response: IncomingMessage): number | undefined {
+  const value = response.headers['retry-after']?.trim();
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function contentEncoding(response: IncomingMessage): string {
+  return (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+}
+
+/**
+ * A decoder for a body the server encoded although identity was asked for;
+ * undefined for identity. An encoding it cannot decode is refused.
+ */
+function decoderFor(response: IncomingMessage, url: string, where: string): Transform | undefined {
+  const encoding = contentEncoding(response);
+  switch (encoding) {
+    case 'identity':
+      return undefined;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      response.resume();
+      throw new DownloadError(
+        `GET ${where}: the body is in Content-Encoding ${JSON.stringify(encoding)}, which caro-cache cannot decode (it asked for identity)`,
+        url,
+        response.statusCode,
+      );
+  }
 }
 
 /**
  * Downloads `url` into `dest` (created; must not exist) while hashing it, and
  * flushes it to the disk. On failure `dest` is removed and the error names
- * the URL (and the HTTP status, for HTTP errors).
+ * the URL (and the HTTP status, for HTTP errors); a disk error is a
+ * `DiskError`, and is not retried.
  */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<Hashed> {
   const start = new URL(url);
@@ -142,13 +275,18 @@ export async function download(url: string, dest: string, options: DownloadOptio
     signal: options.signal,
   };
   const retryDelayMs = options.retryDelayMs ?? 200;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const durableEvery = options.durableEvery ?? 64 * 2 ** 20;
-  const file = await open(dest, options.resume ? 'r+' : 'wx');
   let hash: Hash = createHash('sha256');
   let done = 0;
   let durable = 0;
   let total: number | undefined;
   let validator: string | undefined;
+  const diskError = (error: NodeJS.ErrnoException) =>
+    new DiskError(error, { url: start.href, path: dest, bytesNeeded: total, bytesWritten: done });
+  const file = await open(dest, options.resume ? 'r+' : 'wx').catch((error: unknown) => {
+    throw isDiskError(error) ? diskError(error) : error;
+  });
   const flush = async () => {
     await file.sync();
     durable = done;
@@ -191,14 +329,24 @@ export async function download(url: string, dest: string, options: DownloadOptio
         const where = final.href === start.href ? start.href : `${start.href} (redirected to ${final.href})`;
         const status = response.statusCode ?? 0;
         const range = status === 206 ? contentRange(response) : undefined;
+        const length = contentLength(response);
+        const encoded = contentEncoding(response) !== 'identity';
+        // How many bytes this answer says it carries.
+        let expected: number | undefined;
         if (
           status === 206 &&
           done > 0 &&
           range !== undefined &&
           range.start === done &&
-          (range.total === undefined || total === undefined || range.total === total)
+          range.end >= range.start &&
+          (length === undefined || length === range.end - range.start + 1) &&
+          (range.total === undefined || range.end < range.total) &&
+          (range.total === undefined || total === undefined || range.total === total) &&
+          sameVersion(response, validator!) &&
+          !encoded
         ) {
           total = range.total ?? total;
+          expected = range.end - range.start + 1;
         } else if (status === 200 || status === 206) {
           // A fresh body: the whole resource, or a range we cannot join to what we have.
           if (status === 206) {
@@ -207,9 +355,10 @@ export async function download(url: string, dest: string, options: DownloadOptio
             throw new Retriable(`the server answered a range that does not continue the ${done} bytes received`);
           }
           if (done > 0) await restart();
-          total = contentLength(response);
-          const etag = response.headers.etag;
-          validator = etag !== undefined && !etag.startsWith('W/') ? etag : response.headers['last-modified'];
+          // An encoded body's length is not the model's, and its ranges could not be joined to decoded bytes.
+          total = encoded ? undefined : length;
+          validator = encoded ? undefined : validatorOf(response);
+          expected = encoded ? undefined : length;
           await flush();
         } else if (status === 416 && done > 0 && total === done) {
           response.resume();
@@ -217,47 +366,69 @@ export async function download(url: string, dest: string, options: DownloadOptio
         } else {
           response.resume();
           const message = `GET ${where}: HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`;
-          if (RETRIABLE_STATUS.has(status)) throw new Retriable(message);
+          if (RETRIABLE_STATUS.has(status))
+            throw new Retriable(message, status === 429 || status === 503 ? retryAfter(response) : undefined);
           throw new DownloadError(message, start.href, status);
         }
         if (options.maxBytes !== undefined && total !== undefined && total > options.maxBytes) {
           response.destroy();
           throw new RangeError(`GET ${where}: the body is ${total} bytes, larger than maxBytes (${options.maxBytes})`);
         }
-        for await (const chunk of response) {
-          const buffer = chunk as Buffer;
-          if (options.maxBytes !== undefined && done + buffer.length > options.maxBytes) {
-            response.destroy();
-            throw new RangeError(`GET ${where}: the body is larger than maxBytes (${options.maxBytes})`);
+        const decoder = decoderFor(response, start.href, where);
+        const body = decoder === undefined ? response : pipeline(response, decoder, () => {});
+        let received = 0;
+        try {
+          for await (const chunk of body) {
+            const buffer = chunk as Buffer;
+            if (decoder === undefined && expected !== undefined && received + buffer.length > expected) {
+              throw new DownloadError(
+                `GET ${where}: the body is longer than the ${expected} bytes the server said it would send`,
+                start.href,
+                status,
+              );
+            }
+            if (options.maxBytes !== undefined && done + buffer.length > options.maxBytes) {
+              throw new RangeError(`GET ${where}: the body is larger than maxBytes (${options.maxBytes})`);
+            }
+            let written = 0;
+            while (written < buffer.length) {
+              written += (await file.write(buffer, written, buffer.length - written, done + written)).bytesWritten;
+            }
+            hash.update(buffer);
+            received += buffer.length;
+            done += buffer.length;
+            if (done - durable >= durableEvery) await flush();
+            options.onProgress?.(done, total);
           }
-          let written = 0;
-          while (written < buffer.length) {
-            written += (await file.write(buffer, written, buffer.length - written, done + written)).bytesWritten;
-          }
-          hash.update(buffer);
-          done += buffer.length;
-          if (done - durable >= durableEvery) await flush();
-          options.onProgress?.(done, total);
+        } finally {
+          // Closes the connection if the body was left unread; a finished one is untouched.
+          response.destroy();
         }
-        if (total !== undefined && done !== total) {
-          throw new Retriable(`the connection closed after ${done} of ${total} bytes`);
+        // Short of what it announced: the rest is asked for again, never stored as the model.
+        if (expected !== undefined && received < expected) {
+          throw new Retriable(`the body ended after ${received} of the ${expected} bytes announced`);
         }
+        if (total !== undefined && done < total) throw new Retriable(`the server sent ${done} of ${total} bytes`);
         break;
       } catch (error) {
         if (options.signal?.aborted) throw error;
-        if (error instanceof DownloadError || error instanceof RangeError) throw error;
+        if (error instanceof DownloadError || error instanceof RangeError || isDiskError(error)) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        if (attempt >= attempts) {
+        const asked = error instanceof Retriable ? (error.waitMs ?? 0) : 0;
+        const waitMs = Math.max(retryDelayMs * 2 ** (attempt - 1), asked);
+        if (attempt >= attempts || asked > maxRetryAfterMs) {
           const status = /HTTP (\d{3})/.exec(message)?.[1];
           const text = message.startsWith('GET ') ? message : `GET ${start.href}: ${message}`;
           gaveUp = status === undefined || RETRIABLE_STATUS.has(Number(status));
           throw new DownloadError(
-            `${text} (after ${attempts} attempts)`,
+            attempt >= attempts
+              ? `${text} (after ${attempts} attempts)`
+              : `${text}; the server asks to retry after ${Math.ceil(asked / 1000)} s, longer than maxRetryAfterMs (${maxRetryAfterMs} ms)`,
             start.href,
             status === undefined ? undefined : Number(status),
           );
         }
-        await sleep(retryDelayMs * 2 ** (attempt - 1), undefined, { signal: options.signal });
+        await sleep(waitMs, undefined, { signal: options.signal });
       }
     }
     await file.sync();
@@ -281,7 +452,70 @@ export async function download(url: string, dest: string, options: DownloadOptio
       const reason: unknown = options.signal.reason;
       throw new DownloadError(`GET ${start.href}: ${reason instanceof Error ? reason.message : 'aborted'}`, start.href);
     }
-    throw error;
+    throw isDiskError(error) ? diskError(error) : error;
   }
   return { bytes: done, sha256: hash.digest('hex') };
+}
+
+/** When a caller of a download gives up: its signal aborts, or its deadline passes. */
+export interface Patience {
+  signal?: AbortSignal;
+  deadlineMs?: number;
+}
+
+/**
+ * Waits for `work`, a download of `url`, on behalf of one of the callers who
+ * may share it: rejects with the signal's reason as soon as it aborts, or with
+ * a DownloadError once the deadline passes, after calling `leave` so the
+ * caller's share of the download can be given up.
+ */
+export function waitPatiently<T>(work: Promise<T>, url: string, patience: Patience, leave: () => void): Promise<T> {
+  const { signal, deadlineMs } = patience;
+  if (signal === undefined && deadlineMs === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const giveUp = (reason: unknown) => {
+      settle();
+      leave();
+      reject(reason);
+    };
+    const onAbort = () => giveUp(signal!.reason);
+    if (signal?.aborted) return giveUp(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (deadlineMs !== undefined) {
+      timer = setTimeout(
+        () => giveUp(new DownloadError(`GET ${url}: not done within deadlineMs (${deadlineMs} ms)`, url)),
+        deadlineMs,
+      );
+    }
+    work.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A timeout option: undefined, or whole milliseconds from 1 to 2^31-1, the longest a timer waits. */
+export function checkTimeout(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+    throw new RangeError(`${name} must be a whole number of milliseconds from 1 to 2^31-1, got ${value}`);
+  }
+  return value;
+}
+
+export function checkSignal(value: unknown, name: string): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw new TypeError(`${name} must be an AbortSignal, got ${describe(value)}`);
 }

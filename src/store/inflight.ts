@@ -10,6 +10,10 @@ export interface SharedDownload<T> {
   listeners: Set<Progress>;
   /** The SHA-256 it was started for, if any. */
   expected: string | undefined;
+  /** Aborts the download: when the last caller waiting for it gives up. */
+  controller: AbortController;
+  /** The callers waiting for it. */
+  callers: number;
 }
 
 export class InFlight<T> {
@@ -55,13 +59,35 @@ export class InFlight<T> {
     return this.#downloads.get(id);
   }
 
-  /** Shares a download of `id` with later fetches until it settles. */
-  share(id: string, expected: string | undefined, start: (listeners: Set<Progress>) => Promise<T>): SharedDownload<T> {
+  /**
+   * Shares a download of `id` with later fetches until it settles. It is a
+   * pending add of its own, so a remove after a call that gave up on it still
+   * waits for it.
+   */
+  share(
+    id: string,
+    expected: string | undefined,
+    start: (listeners: Set<Progress>, controller: AbortController) => Promise<T>,
+  ): SharedDownload<T> {
     const listeners = new Set<Progress>();
-    const shared: SharedDownload<T> = { promise: this.track(start(listeners)), listeners, expected };
+    const controller = new AbortController();
+    const promise = this.adding(id, this.track(start(listeners, controller)));
+    const shared: SharedDownload<T> = { promise, listeners, expected, controller, callers: 0 };
     this.#downloads.set(id, shared);
     const done = () => this.#downloads.get(id) === shared && this.#downloads.delete(id);
     shared.promise.then(done, done);
     return shared;
+  }
+
+  /** Joins a caller to a shared download; returns how it gives up: the last to give up aborts the download. */
+  join(id: string, shared: SharedDownload<T>, onProgress: Progress | undefined): () => void {
+    if (onProgress !== undefined) shared.listeners.add(onProgress);
+    shared.callers++;
+    return () => {
+      if (onProgress !== undefined) shared.listeners.delete(onProgress);
+      if (--shared.callers > 0) return;
+      if (this.#downloads.get(id) === shared) this.#downloads.delete(id);
+      shared.controller.abort(new Error('every fetch waiting for it gave up'));
+    };
   }
 }

@@ -28,7 +28,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from '../cache/cache.js';
 import { checkOptions, describe } from '../cache/check.js';
 import type { BackendName, Cache } from '../cache/types.js';
-import { download } from './download.js';
+import { checkSignal, checkTimeout, DiskError, download, waitPatiently, type Patience } from './download.js';
 import {
   copyHashing,
   fsyncDir,
@@ -496,9 +496,24 @@ export class ModelCache {
    * once; a miss (or a model whose file is gone or was found corrupt)
    * downloads `url` into a temporary file, resuming with Range requests after
    * an interrupted transfer, verifies it and adds it. Concurrent calls for
-   * one id share one download.
+   * one id share one download. A call given up (its `signal`, its
+   * `deadlineMs`) rejects at once; the download stops when no call waits for
+   * it any more, keeping its bytes for the next fetch.
    */
-  async fetch(id: string, url: string, options?: { sha256?: string; onProgress?: Progress }): Promise<CachedModel> {
+  async fetch(
+    id: string,
+    url: string,
+    options?: {
+      sha256?: string;
+      onProgress?: Progress;
+      /** Gives this call up: it rejects with the signal's reason. */
+      signal?: AbortSignal;
+      /** Gives this call up after this long, with a DownloadError (default: never). */
+      deadlineMs?: number;
+      /** A download attempt fails after this long without a byte, and is retried (default 30 s). */
+      idleTimeoutMs?: number;
+    },
+  ): Promise<CachedModel> {
     this.#check();
     checkId(id);
     if (typeof url !== 'string') throw new TypeError(`url must be a string, got ${describe(url)}`);
@@ -517,6 +532,12 @@ export class ModelCache {
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
     }
+    const patience = {
+      signal: checkSignal(o.signal, 'options.signal'),
+      deadlineMs: checkTimeout(o.deadlineMs, 'options.deadlineMs'),
+    };
+    const idleTimeoutMs = checkTimeout(o.idleTimeoutMs, 'options.idleTimeoutMs');
+    patience.signal?.throwIfAborted();
     const present = this.#index.peek(id);
     if (present !== undefined && this.#servable(present, expected)) return this.get(id)!;
     this.#misses++;
@@ -524,7 +545,9 @@ export class ModelCache {
     // Registered before the first await, so a remove or clear called next waits for it.
     return this.#inflight.adding(
       id,
-      this.#track(() => this.#getOrDownload(id, url, expected, onProgress as Progress | undefined)),
+      this.#track(() =>
+        this.#getOrDownload(id, url, expected, onProgress as Progress | undefined, patience, idleTimeoutMs),
+      ),
     );
   }
 
@@ -539,23 +562,31 @@ export class ModelCache {
     url: string,
     expected: string | undefined,
     onProgress: Progress | undefined,
+    patience: Patience,
+    idleTimeoutMs: number | undefined,
   ): Promise<CachedModel> {
     for (;;) {
       let shared = this.#inflight.download(id);
       if (shared === undefined) {
         const present = this.#index.peek(id);
         if (present !== undefined && this.#servable(present, expected)) return this.#used(this.#index.get(id)!);
-        shared = this.#inflight.share(id, expected, (listeners) =>
+        shared = this.#inflight.share(id, expected, (listeners, controller) =>
           this.#closed
             ? Promise.reject(new Error('caro-cache: the model cache is closed'))
-            : this.#download(id, url, expected, listeners),
+            : this.#download(id, url, expected, listeners, controller, idleTimeoutMs),
         );
       }
       if (shared.expected === expected) {
-        if (onProgress !== undefined) shared.listeners.add(onProgress);
-        return { ...(await shared.promise) };
+        const leave = this.#inflight.join(id, shared, onProgress);
+        return { ...(await waitPatiently(shared.promise, url, patience, leave)) };
       }
-      await shared.promise.catch(() => {});
+      // Its failure is not this call's; giving up is.
+      await waitPatiently(
+        shared.promise.catch(() => {}),
+        url,
+        patience,
+        () => {},
+      );
       this.#check();
     }
   }
@@ -1051,6 +1082,8 @@ export class ModelCache {
     url: string,
     expected: string | undefined,
     listeners: Set<Progress>,
+    controller: AbortController,
+    idleTimeoutMs: number | undefined,
   ): Promise<CachedModel> {
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
@@ -1062,13 +1095,13 @@ export class ModelCache {
     this.#check();
     const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, isLive);
     const temp = claim?.path ?? this.#tempPath('download');
-    const controller = new AbortController();
     activeTemps.add(temp);
     this.#downloads.add(controller);
     let downloaded = false;
     try {
       const hashed = await download(url, temp, {
         signal: controller.signal,
+        idleTimeoutMs,
         maxBytes: this.#maxBytes,
         resume: claim?.resume,
         keepPartial: claim !== undefined,
@@ -1082,6 +1115,8 @@ export class ModelCache {
             }
           }
         },
+      }).catch((error: unknown) => {
+        throw error instanceof DiskError ? error.forModel(id) : error;
       });
       downloaded = true;
       if (expected !== undefined && hashed.sha256 !== expected) {
