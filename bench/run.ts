@@ -710,6 +710,8 @@ function print(summary: Summary, group: string): void {
   );
   for (const b of summary.benchmarks) {
     console.log(`\n${b.id}: ${b.description} (ns per ${b.target.unit}; target <= ${b.target.highNs})`);
+    // Wide enough for the longest name, `floor:wasm-call@node22` with --node.
+    const width = Math.max(20, ...b.cells.map((c) => c.subject.length));
     for (const c of [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point)) {
       const ci = `[${c.perUnit.lower.toFixed(1)}, ${c.perUnit.upper.toFixed(1)}]`;
       const extra = [
@@ -723,10 +725,10 @@ function print(summary: Summary, group: string): void {
         c.targetMet === false && 'TARGET MISSED',
       ].filter(Boolean);
       console.log(
-        `  ${c.subject.padEnd(20)} ${c.perUnit.point.toFixed(1).padStart(11)} ns ${ci.padEnd(24)} ${extra.join(', ')}`,
+        `  ${c.subject.padEnd(width)} ${c.perUnit.point.toFixed(1).padStart(11)} ns ${ci.padEnd(24)} ${extra.join(', ')}`,
       );
     }
-    for (const s of b.skipped) console.log(`  ${s.subject.padEnd(20)} skipped: ${s.reason}`);
+    for (const s of b.skipped) console.log(`  ${s.subject.padEnd(width)} skipped: ${s.reason}`);
   }
   for (const s of summary.skipped) console.log(`\nskipped in every benchmark: ${s.subject}: ${s.reason}`);
   printNodeAxis(summary);
