@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-// The caro-cache-bench command (and `npm run bench` in a clone of caro-cache).
+// The caro-cache-bench command (and `npm run bench` in a clone of caro-cache):
+// a run, or `compare` of the summaries of runs made elsewhere.
 
+import { runCompare } from './compare.js';
 import { runBench } from './run.js';
 
-runBench(process.argv.slice(2)).then(
+const [command, ...rest] = process.argv.slice(2);
+// async, so that a throw of either becomes the rejection handled below.
+const main = async () => (command === 'compare' ? runCompare(rest) : runBench(process.argv.slice(2)));
+
+main().then(
   (code) => {
     process.exitCode = code;
   },

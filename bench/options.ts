@@ -11,6 +11,7 @@ export const GROUPS = ['cache', 'models'] as const;
 export const MEASURES = ['time', 'instructions'] as const;
 
 export const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: npm run bench -- ...)
+       caro-cache-bench compare <summary.json>... [--out DIR]   (compare --help)
 
   filter                       a regular expression: run only benchmarks whose id matches it
   --list                       list the benchmarks and their subjects, run nothing
@@ -24,6 +25,10 @@ export const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: 
                                instructions per operation, counted by valgrind's callgrind with
                                V8 made repeatable: a gate that noise cannot move, blind to memory
                                stalls (so without the 10^6 series) and to the models group
+  --node VERSIONS              also run the cache group under these Node versions, in the same
+                               turns: a comma-separated list of versions (fetched as the npm
+                               package node-linux-<arch> into target/matrix/node/) or paths to
+                               node binaries; their subjects are named like ts@node22
 
 Sampling (criterion's controls; the defaults depend on the group and on --quick):
   --sample-size N              samples per cell, at least 10
@@ -94,6 +99,7 @@ export function parse(args: string[]) {
         'check-targets': { type: 'boolean', default: false },
         out: { type: 'string' },
         cpu: { type: 'string' },
+        node: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -116,6 +122,12 @@ export function parse(args: string[]) {
   }
   if (values.against !== undefined && values.baseline !== undefined) {
     throw new RangeError('--against and --baseline cannot be combined: one comparison at a time');
+  }
+  if (values.node !== undefined && values.against !== undefined) {
+    throw new RangeError('--node and --against cannot be combined: one axis at a time');
+  }
+  if (values.node !== undefined && values.measure === 'instructions') {
+    throw new RangeError("--node measures time: --measure instructions counts under the harness's own Node");
   }
   if (values.baseline !== undefined && values['save-baseline'] !== undefined) {
     throw new RangeError('--baseline and --save-baseline cannot be combined');
@@ -179,5 +191,7 @@ export function parse(args: string[]) {
     checkTargets: values['check-targets'],
     out: resolve(values.out ?? 'target/criterion'),
     cpu,
+    /** The --node list as given; node-versions.ts resolves it. */
+    node: values.node,
   };
 }

@@ -18,10 +18,15 @@
 // callgrind counts a Map.get of the benchmark's ids at 196 to 241
 // instructions over hash seeds 1 to 8. With random seeds, two processes of
 // the same code, or the same cell in two runs, differ by that much.
+//
+// A process runs this harness's Node unless its job names another binary
+// (--node); under an emulator (CARO_MATRIX_EMULATOR, host.ts) every one is
+// started behind it, since the host kernel cannot run the guest's binary.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { emulator } from './host.js';
 
 /** Where the benchmark processes run: one CPU, or anywhere with the reason why. */
 export interface Placement {
@@ -55,6 +60,11 @@ export function placement(requested: number | undefined): Placement {
   return { cpu, description: `every benchmark process on CPU ${cpu} (taskset)` };
 }
 
+/** The command that starts Node binary `node` (default: this harness's own). */
+export function nodeCommand(node = process.execPath): string[] {
+  return [...emulator(), node];
+}
+
 /** A running benchmark process and the lines it has printed but nobody has read. */
 class BenchProcess {
   readonly #child: ChildProcess;
@@ -70,9 +80,10 @@ class BenchProcess {
     readonly name: string,
     cpu: number | undefined,
     hashSeed: number,
+    node: string | undefined,
   ) {
     // --expose-gc for the memory figures, which are taken after a full collection.
-    const command = [process.execPath, '--expose-gc', `--hash-seed=${hashSeed}`, script, JSON.stringify(job)];
+    const command = [...nodeCommand(node), '--expose-gc', `--hash-seed=${hashSeed}`, script, JSON.stringify(job)];
     if (cpu !== undefined) command.unshift('taskset', '--cpu-list', String(cpu));
     this.#child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     // A write to a process that has died fails here; the death itself is reported by 'close'.
@@ -122,7 +133,7 @@ class BenchProcess {
 
 /** Runs one process to its end and returns every result it printed. */
 export async function runProcess<T>(script: string, job: unknown, name: string, cpu: number | undefined): Promise<T[]> {
-  return new BenchProcess(script, job, name, cpu, 1).end<T>();
+  return new BenchProcess(script, job, name, cpu, 1, undefined).end<T>();
 }
 
 /**
@@ -130,17 +141,18 @@ export async function runProcess<T>(script: string, job: unknown, name: string, 
  * their samples in rotating turns. Returns each job's final result, in the
  * jobs' order: its whole measurement, or whatever else it said instead of
  * being ready (a skip). A job may name a script of its own (another
- * version's worker, for --against) and a hash seed of its own (a replica).
+ * version's worker, for --against), a hash seed of its own (a replica) and
+ * a Node binary of its own (--node).
  */
 export async function interleave<T>(
   script: string,
-  jobs: { name: string; job: unknown; script?: string; hashSeed?: number }[],
+  jobs: { name: string; job: unknown; script?: string; hashSeed?: number; node?: string }[],
   cpu: number | undefined,
 ): Promise<T[]> {
   const started: { child: BenchProcess; samples: number; result?: T }[] = [];
   try {
-    for (const { name, job, script: own, hashSeed = 1 } of jobs) {
-      const child = new BenchProcess(own ?? script, job, name, cpu, hashSeed);
+    for (const { name, job, script: own, hashSeed = 1, node } of jobs) {
+      const child = new BenchProcess(own ?? script, job, name, cpu, hashSeed, node);
       const entry: (typeof started)[number] = { child, samples: 0 };
       started.push(entry);
       const opening = await entry.child.read<{ type: string; samples?: number }>();

@@ -4,7 +4,9 @@
 // the floors and the npm peers, every subject of a benchmark at every size
 // sampled in turn (processes.ts). `models`: the on-disk store beside the JSON
 // manifests it replaces. Then, per group, criterion's statistics and files, a
-// summary, an HTML report, the baseline comparison and the gates.
+// summary, an HTML report, the baseline comparison and the gates. With
+// --node, every subject of the cache group runs under each listed Node
+// version too, in the same turns (node-axis.ts).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -22,7 +24,6 @@ import {
   gated,
   gateReading,
   perIteration,
-  relate,
   type RawSample,
 } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
@@ -31,7 +32,16 @@ import { appendHistory, historyRun, readHistory } from './history.js';
 import { renderReport } from './report/index.js';
 import { compare, comparePaired } from './stats/index.js';
 import { PEERS } from './subjects.js';
-import type { BenchmarkSummary, Cell, MemoryFigure, ScaleSeries, SubjectKind, Summary, Target } from './summary.js';
+import type {
+  BenchmarkSummary,
+  Cell,
+  MemoryFigure,
+  NodeVersion,
+  ScaleSeries,
+  SubjectKind,
+  Summary,
+  Target,
+} from './summary.js';
 import type { SamplerOptions } from './sampler.js';
 import type { Job, WorkerResult } from './worker.js';
 import {
@@ -44,6 +54,9 @@ import {
 } from './models.js';
 import { prepareAgainst, type Against } from './against.js';
 import { counter, runInstructions, type CountCell } from './instructions.js';
+import { emulated } from './host.js';
+import { nodeAxis, relateByNode, splitSubject, underNode } from './node-axis.js';
+import { nodeVersions } from './node-versions.js';
 import { interleave, placement, runProcess, type Placement } from './processes.js';
 import { BENCHMARKS } from './workloads.js';
 import { GROUPS, parse, USAGE, type Options } from './options.js';
@@ -100,6 +113,8 @@ interface Measuring {
   script?: string;
   /** V8's hash seed: replica k of either version gets seed k, so that paired processes lay out their Maps alike. */
   hashSeed?: number;
+  /** Another Node binary, for a subject of --node (named `subject@label`). */
+  node?: string;
 }
 
 /**
@@ -118,11 +133,12 @@ function benchmarkStep(
     label: `${benchmark} (${measured.length} processes in turn)`,
     benchmarks: [benchmark],
     async run() {
-      const jobs = measured.map(({ name, kind, entries, script, hashSeed }) => ({
+      const jobs = measured.map(({ name, kind, entries, script, hashSeed, node }) => ({
         name: `${name} at ${entries} entries`,
         script,
         hashSeed,
-        job: { type: 'cell', subject: name.split('@')[0], kind, benchmark, entries, sampler } satisfies Job,
+        node,
+        job: { type: 'cell', subject: splitSubject(name).subject, kind, benchmark, entries, sampler } satisfies Job,
       }));
       const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
       return results.map((result, i) => ({ subject: measured[i].name, kind: measured[i].kind, result }));
@@ -147,7 +163,12 @@ function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | unde
 }
 
 /** The in-memory caches: engines, npm peers and floors. */
-function cacheGroup(options: Options, cpu: number | undefined, against: Against | undefined): Group | undefined {
+function cacheGroup(
+  options: Options,
+  cpu: number | undefined,
+  against: Against | undefined,
+  nodes: NodeVersion[],
+): Group | undefined {
   const benchmarks = BENCHMARKS.filter((b) => options.filter.test(b.id)).map((b) => ({
     ...b,
     entries: DEFAULT_ENTRIES[b.id],
@@ -167,8 +188,11 @@ function cacheGroup(options: Options, cpu: number | undefined, against: Against 
       return false;
     }
   }).map((peer) => peer.name);
+  // Each subject under the harness's Node, then under each version of --node.
   const subjects = (names: string[], kind: SubjectKind): Omit<Measuring, 'entries'>[] =>
-    names.map((name) => ({ name, kind }));
+    [undefined, ...nodes].flatMap((n) =>
+      names.map((name) => ({ name: underNode(name, n?.label), kind, node: n?.path })),
+    );
   const at = (entries: number) => (subject: Omit<Measuring, 'entries'>) => ({ ...subject, entries });
   const own = subjects(options.engines, 'engine');
   // With --against, each engine of the other version runs beside its own, in the same turns,
@@ -201,7 +225,8 @@ function cacheGroup(options: Options, cpu: number | undefined, against: Against 
     steps.push(benchmarkStep(id, measured, sampler, cpu));
   }
   if (!options.quick) {
-    for (const { name } of own) steps.push(memoryStep(name, 'engine', cpu));
+    // Memory under the harness's Node only: bytes per entry are V8's layout, not a race.
+    for (const name of options.engines) steps.push(memoryStep(name, 'engine', cpu));
     // lru-cache is the byte-limited peer: its memory is the one to compare against.
     if (peers.includes('lru-cache')) steps.push(memoryStep('lru-cache', 'peer', cpu));
   }
@@ -274,6 +299,7 @@ function stamp(against: Against | undefined) {
     v8: process.versions.v8,
     platform: process.platform,
     arch: process.arch,
+    emulated: emulated(),
     date: new Date().toISOString(),
     version: (createRequire(import.meta.url)('caro-cache/package.json') as { version: string }).version,
     commit: checkoutCommit(),
@@ -342,6 +368,7 @@ function summarise(
   options: Options,
   env: Summary['environment'],
   against: Against | undefined,
+  nodes: NodeVersion[],
 ): Summary {
   const resamples = options.quick ? 10_000 : 100_000;
   const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
@@ -396,7 +423,7 @@ function summarise(
       cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
     }
     if (
-      (raw.kind === 'engine' || SCALED_FLOORS.includes(raw.subject)) &&
+      (raw.kind === 'engine' || SCALED_FLOORS.includes(splitSubject(raw.subject).subject)) &&
       SCALED.includes(raw.benchmark) &&
       group.name === 'cache'
     ) {
@@ -409,12 +436,18 @@ function summarise(
   }
   const summaries: BenchmarkSummary[] = group.benchmarks.map((b) => {
     const cells = cellsOf.get(b.id) ?? [];
-    relate(cells, b.target, group.exactPeers, ENGINE_FLOORS[b.id]);
+    relateByNode(
+      cells,
+      b.target,
+      group.exactPeers,
+      ENGINE_FLOORS[b.id] ?? {},
+      nodes.map((n) => n.label),
+    );
     return { id: b.id, description: b.description, target: b.target, cells, skipped: measured.skips.get(b.id) ?? [] };
   });
   const summary: Summary = {
     version: 1,
-    environment: env,
+    environment: nodes.length > 0 ? { ...env, nodes } : env,
     baseline: summaries.some((s) => s.cells.some((c) => c.change))
       ? (against?.label ?? options.compareWith)
       : undefined,
@@ -498,6 +531,7 @@ export async function runBench(args: string[]): Promise<number> {
   const where = placement(options.cpu);
   const count = options.measure === 'instructions' && !options.list ? counter() : undefined;
   const against = options.against === undefined || options.list ? undefined : prepareAgainst(options.against, progress);
+  const nodes = options.node === undefined || options.list ? [] : nodeVersions(options.node, progress);
   try {
     if (count !== undefined)
       return await runInstructions(
@@ -507,14 +541,19 @@ export async function runBench(args: string[]): Promise<number> {
         { ...stamp(against), counter: count },
         progress,
       );
-    return await runGroups(options, where, against);
+    return await runGroups(options, where, against, nodes);
   } finally {
     against?.remove();
   }
 }
 
-async function runGroups(options: Options, where: Placement, against: Against | undefined): Promise<number> {
-  const groups = [cacheGroup(options, where.cpu, against), modelsGroup(options, where.cpu)].filter(
+async function runGroups(
+  options: Options,
+  where: Placement,
+  against: Against | undefined,
+  nodes: NodeVersion[],
+): Promise<number> {
+  const groups = [cacheGroup(options, where.cpu, against, nodes), modelsGroup(options, where.cpu)].filter(
     (g): g is Group => g !== undefined && options.groups.includes(g.name),
   );
   if (groups.length === 0) throw new RangeError(`no benchmark id matches ${options.filter}`);
@@ -555,7 +594,11 @@ async function runGroups(options: Options, where: Placement, against: Against | 
       `warning: the controls moved by x${env.controlsDrift.toFixed(2)} within the run: the machine changed speed while it measured\n`,
     );
   }
-  const analyseAll = () => groups.map((group, i) => summarise(group, measured[i], roots[i], options, env, against));
+  // --node runs the cache group only under every version.
+  const analyseAll = () =>
+    groups.map((group, i) =>
+      summarise(group, measured[i], roots[i], options, env, against, group.name === 'cache' ? nodes : []),
+    );
   progress('analysing\n');
   let summaries = analyseAll();
 
@@ -636,14 +679,39 @@ async function runGroups(options: Options, where: Placement, against: Against | 
   return code;
 }
 
+/** The Node axis of a --node run: per benchmark, each engine's figure and floor ratio under each version. */
+function printNodeAxis(summary: Summary): void {
+  const axis = nodeAxis(summary);
+  if (axis === undefined) return;
+  const heads = axis.columns.map((c) => `${c.label ?? 'this run'} (${c.node})`);
+  console.log(`\nby Node version (ns per unit, x its own floor; * fastest engine under that version):`);
+  for (const b of axis.benchmarks) {
+    console.log(`\n${b.id}`);
+    console.log(`  ${''.padEnd(8)} ${heads.map((h) => h.padStart(24)).join(' ')}`);
+    for (const row of b.rows) {
+      const figures = row.figures.map((f) => {
+        if (f === undefined) return '-'.padStart(24);
+        const floor = f.floorRatio === undefined ? '' : ` ${ratio(f.floorRatio)}`;
+        return `${f.fastest ? '*' : ''}${f.perUnit.point.toFixed(1)} ns${floor}`.padStart(24);
+      });
+      console.log(`  ${row.engine.padEnd(8)} ${figures.join(' ')}`);
+    }
+  }
+}
+
 /** Two decimals, or two significant digits for ratios that small (the store against a manifest). */
 const ratio = (r: number): string => `${r >= 0.01 ? r.toFixed(2) : r.toPrecision(2)}x`;
 
 function print(summary: Summary, group: string): void {
   const e = summary.environment;
-  console.log(`\n== ${group}: ${e.cpu}, ${e.cores} cores, Node ${e.node}${e.quick ? ' (quick)' : ''}; ${e.placement}`);
+  const emulation = e.emulated ? ' (emulated: times not comparable with a native run)' : '';
+  console.log(
+    `\n== ${group}: ${e.cpu}, ${e.cores} cores, Node ${e.node}${e.quick ? ' (quick)' : ''}${emulation}; ${e.placement}`,
+  );
   for (const b of summary.benchmarks) {
     console.log(`\n${b.id}: ${b.description} (ns per ${b.target.unit}; target <= ${b.target.highNs})`);
+    // Wide enough for the longest name, `floor:wasm-call@node22` with --node.
+    const width = Math.max(20, ...b.cells.map((c) => c.subject.length));
     for (const c of [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point)) {
       const ci = `[${c.perUnit.lower.toFixed(1)}, ${c.perUnit.upper.toFixed(1)}]`;
       const extra = [
@@ -657,12 +725,13 @@ function print(summary: Summary, group: string): void {
         c.targetMet === false && 'TARGET MISSED',
       ].filter(Boolean);
       console.log(
-        `  ${c.subject.padEnd(20)} ${c.perUnit.point.toFixed(1).padStart(11)} ns ${ci.padEnd(24)} ${extra.join(', ')}`,
+        `  ${c.subject.padEnd(width)} ${c.perUnit.point.toFixed(1).padStart(11)} ns ${ci.padEnd(24)} ${extra.join(', ')}`,
       );
     }
-    for (const s of b.skipped) console.log(`  ${s.subject.padEnd(20)} skipped: ${s.reason}`);
+    for (const s of b.skipped) console.log(`  ${s.subject.padEnd(width)} skipped: ${s.reason}`);
   }
   for (const s of summary.skipped) console.log(`\nskipped in every benchmark: ${s.subject}: ${s.reason}`);
+  printNodeAxis(summary);
   if (summary.memory.length > 0) {
     console.log(`\nmemory at ${MEMORY_ENTRIES} entries:`);
     for (const m of summary.memory)

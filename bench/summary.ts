@@ -72,6 +72,19 @@ export interface MemoryFigure {
   externalBytes: number;
 }
 
+/** A Node version the cache group also ran under (--node), besides the run's own. */
+export interface NodeVersion {
+  /** The suffix of its subjects' names: `ts@node22`. */
+  label: string;
+  /** The binary. */
+  path: string;
+  /** The versions the binary reports: process.version and V8's. */
+  node: string;
+  v8: string;
+  /** Engine name -> 'loaded', or why it is unavailable under this binary. */
+  engines: Record<string, string>;
+}
+
 export interface Environment {
   cpu: string;
   cores: number;
@@ -80,6 +93,10 @@ export interface Environment {
   v8: string;
   platform: string;
   arch: string;
+  /** Whether Node ran under an emulator (qemu-user): its times are not comparable with a native run's. */
+  emulated: boolean;
+  /** The other Node versions of --node, whose subjects are named `subject@label`. */
+  nodes?: NodeVersion[];
   /** Engine name -> how it was built (addon path and source hash, wasm size, ...). */
   engines: Record<string, string>;
   quick: boolean;

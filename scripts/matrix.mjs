@@ -3,8 +3,9 @@
 //
 // Runs the conformance suite on {linux-x64, linux-arm64} x {Node 20, 22, 24, 26}
 // from this tree, each cell with its own node binary from the npm packages
-// node-linux-<arch> (cached in target/matrix/node/) and with PREBUILDS_ONLY=1,
-// so the native engine must come from prebuilds/linux-<arch>/. arm64 cells run
+// node-linux-<arch> (cached in target/matrix/node/ by bench/node-binaries.ts,
+// which the harness's --node shares) and with PREBUILDS_ONLY=1, so the
+// native engine must come from prebuilds/linux-<arch>/. arm64 cells run
 // under qemu-user. Prints a table and exits 1 if any cell fails a test or
 // cannot load the native and wasm engines.
 //
@@ -12,17 +13,7 @@
 //   --full       also run differential.test.js on emulated cells (~80 s more each)
 //   filter...    run only cells whose name contains every filter, e.g. arm64 22.23.3
 import { spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch as hostArch } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -90,45 +81,9 @@ function sh(command, args, options = {}) {
   return result;
 }
 
-/** The cell's node binary, fetched once from the npm registry into target/matrix/node/<arch>-<version>/. */
-function ensureNode({ arch, version }) {
-  const dir = join(OUT, 'node', `${arch}-${version}`);
-  const node = join(dir, 'bin', 'node');
-  if (existsSync(node)) return node;
-  mkdirSync(dirname(dir), { recursive: true });
-  const tmp = mkdtempSync(join(dirname(dir), `.${arch}-${version}-`));
-  try {
-    // node-linux-* packages ship bin/node in the tarball and have no install
-    // scripts; `npm pack` only fetches and integrity-checks the tarball, so
-    // nothing can reach past the registry.
-    console.log(`matrix: fetching node-linux-${arch}@${version}`);
-    sh('npm', ['pack', '--silent', '--pack-destination', tmp, `node-linux-${arch}@${version}`], {
-      cwd: tmp,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const tarball = readdirSync(tmp).find((name) => name.endsWith('.tgz'));
-    const unpacked = join(tmp, 'unpacked');
-    mkdirSync(unpacked);
-    sh('tar', [
-      '-xzf',
-      join(tmp, tarball),
-      '-C',
-      unpacked,
-      '--strip-components=1',
-      'package/bin/node',
-      'package/LICENSE',
-    ]);
-    // Renamed into place last, so an interrupted fetch is never taken for a cached one.
-    renameSync(unpacked, dir);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return node;
-}
-
-function runCell(cell, { full }) {
+function runCell(cell, { full, nodeBinary }) {
   const emulator = cell.arch === hostArch() ? [] : EMULATORS[cell.arch];
-  const node = ensureNode(cell);
+  const node = nodeBinary(cell.arch, cell.version, join(OUT, 'node'), (text) => console.log(`matrix: ${text}`));
   const nodeCommand = [...emulator, node];
   // PREBUILDS_ONLY makes node-gyp-build ignore build/Release (the host's x64 build):
   // the native engine must come from prebuilds/linux-<arch>/. A CARO_CACHE_BACKEND
@@ -221,7 +176,7 @@ const usage = () =>
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-function main(argv) {
+async function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(usage());
     return 0;
@@ -254,8 +209,15 @@ function main(argv) {
   }
   if (cells.some((cell) => cell.arch !== hostArch()))
     sh('bash', [join(ROOT, 'scripts', 'debian-packages.sh'), ...EMULATOR_PACKAGES]);
+  // The harness's fetch and cache of node binaries (its --node shares them), built by the step above.
+  const binaries = join(ROOT, 'bench', 'dist', 'node-binaries.js');
+  if (!existsSync(binaries)) {
+    console.error(`matrix: ${binaries} is missing: run without --no-build once`);
+    return 2;
+  }
+  const { nodeBinary } = await import(pathToFileURL(binaries).href);
 
-  const results = cells.map((cell) => runCell(cell, { full: argv.includes('--full') }));
+  const results = cells.map((cell) => runCell(cell, { full: argv.includes('--full'), nodeBinary }));
 
   const rows = [['cell', 'engines', 'pass', 'fail', 'time', 'result']];
   for (const r of results) {
@@ -270,4 +232,4 @@ function main(argv) {
   return failed.length === 0 ? 0 : 1;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main(process.argv.slice(2));

@@ -74,6 +74,9 @@ describe('the caro-cache-bench command line', () => {
       ['--fail-on-regression', '1', '--noise-threshold', '0.05'],
       ['--measure', 'cycles'],
       ['--measure', 'instructions', '--group', 'models'],
+      ['--node', '22.23.3', '--against', 'HEAD'],
+      ['--node', '22.23.3', '--measure', 'instructions'],
+      ['--node', 'no-such-node'],
     ]) {
       const { status, stderr } = harness(...args);
       assert.equal(status, 1, args.join(' '));

@@ -3,7 +3,7 @@
 // pins them to one CPU.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -74,5 +74,31 @@ test(
       () => placement(1 << 20),
       (e: unknown) => e instanceof RangeError && /--cpu must be a CPU this process may use/.test(e.message),
     );
+  },
+);
+
+test(
+  "a job runs under a Node binary of its own (--node), behind the matrix's emulator where one is named",
+  { skip: process.platform === 'win32' },
+  async () => {
+    // A "binary" that marks the environment and runs this Node; env(1) stands in for qemu.
+    const node = join(mkdtempSync(join(tmpdir(), 'caro-node-')), 'node');
+    writeFileSync(node, `#!/bin/sh\nCARO_WRAPPED="$CARO_WRAPPED node" exec "${process.execPath}" "$@"\n`);
+    chmodSync(node, 0o755);
+    const { jobs: specs } = jobs([
+      { name: 'own', samples: 1, skip: true },
+      { name: 'other', samples: 1, skip: true },
+    ]);
+    const run = () =>
+      interleave<{ wrapped?: string }>(script, [specs[0], { ...specs[1], node }], undefined).then((results) =>
+        results.map((r) => r.wrapped),
+      );
+    assert.deepEqual(await run(), [undefined, ' node']);
+    process.env.CARO_MATRIX_EMULATOR = JSON.stringify(['/usr/bin/env', 'CARO_WRAPPED=emulator']);
+    try {
+      assert.deepEqual(await run(), ['emulator', 'emulator node']);
+    } finally {
+      delete process.env.CARO_MATRIX_EMULATOR;
+    }
   },
 );

@@ -91,6 +91,7 @@ function fakeSummary(): Summary {
       v8: '11.3.244.8-node.99',
       platform: 'linux',
       arch: 'x64',
+      emulated: false,
       engines: {
         native: 'build/Release/caro.node, source sha256 abc123',
         wasm: 'build/caro.wasm, 18 KiB',

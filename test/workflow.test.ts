@@ -88,6 +88,11 @@ describe('.github/workflows/ci.yml', () => {
         "if: startsWith(github.ref, 'refs/tags/v'",
         /\[expression\] unexpected end of input/,
       ],
+      [
+        'needs: [bench]',
+        'needs: [benches]',
+        /\[job-needs\] job "bench-report" needs job "benches" which does not exist/,
+      ],
       // The label filter is narrow: a label merely like an ignored one is still reported.
       [
         'macos-15-intel, windows-latest]',
@@ -146,6 +151,51 @@ describe('.github/workflows/ci.yml', () => {
 
   test('lints the sources: ESLint with the layering rule, and Prettier', () => {
     assert.match(job('lint'), /- run: npm ci --ignore-scripts\n\s+- run: npm run lint\n/);
+  });
+
+  test('runs the quick bench on each platform runner and uploads its summaries', () => {
+    const text = job('bench');
+    assert.match(text, /fail-fast: false/);
+    for (const [platform, os] of [
+      ['linux-x64', 'ubuntu-latest'],
+      ['linux-arm64', 'ubuntu-24.04-arm'],
+      ['darwin-arm64', 'macos-latest'],
+      ['win32-x64', 'windows-latest'],
+    ]) {
+      assert.ok(text.includes(`- { platform: ${platform}, os: ${os} }`), `${platform} on ${os}`);
+    }
+    assert.match(text, /- run: npm ci\n(\s+#.*\n)*\s+- run: npm run bench -- --quick\n/);
+    assert.match(
+      text,
+      /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: bench-\$\{\{ matrix\.platform \}\}\n\s+path: target\/criterion\/\*\/summary\.json\n/,
+    );
+  });
+
+  test("merges every platform's summaries into one report artifact with compare, group by group", () => {
+    const text = job('bench-report');
+    assert.match(text, /needs: \[bench\]/);
+    assert.match(text, /- run: npm ci\n\s+- run: npm run compile:bench\n/);
+    assert.match(text, /uses: actions\/download-artifact@v4\n\s+with:\n\s+pattern: bench-\*\n\s+path: summaries\n/);
+    assert.match(text, /for group in cache models; do/);
+    assert.match(
+      text,
+      /node bench\/dist\/cli\.js compare summaries\/bench-\*\/"\$group"\/summary\.json --out "target\/compare\/\$group"/,
+    );
+    assert.match(
+      text,
+      /uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: bench-report\n\s+path: target\/compare\/\n/,
+    );
+  });
+
+  test('gates pull requests in same-run A/B mode against the base branch, with its history fetched', () => {
+    const text = job('bench-gate');
+    assert.match(text, /if: github\.event_name == 'pull_request'/);
+    assert.match(text, /uses: actions\/checkout@v5\n\s+with:\n(\s+#.*\n)*\s+fetch-depth: 0\n/);
+    assert.ok(
+      text.includes(
+        '- run: npm run bench -- --quick --against origin/${{ github.base_ref }} --fail-on-regression 15\n',
+      ),
+    );
   });
 
   test('releases from v* tags only, after the lint, tests and prebuilds, testing the downloaded binaries', () => {

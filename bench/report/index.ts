@@ -15,10 +15,12 @@ import { changeSection } from './sections/change.js';
 import { environmentSection } from './sections/environment.js';
 import { historySection } from './sections/history.js';
 import { memorySection } from './sections/memory.js';
+import { nodesSection } from './sections/nodes.js';
 import { scaleSection } from './sections/scale.js';
 import { skippedSection } from './sections/skipped.js';
 import { summarySection } from './sections/summary.js';
 import type { HistoryRun } from '../history.js';
+import { nodeAxis } from '../node-axis.js';
 import type { SubjectKind, Summary } from '../summary.js';
 
 /** An anchor per benchmark, unique even where two ids slug alike. */
@@ -40,9 +42,11 @@ export function renderReport(summary: Summary, history: readonly HistoryRun[] = 
   const kinds = new Map<string, SubjectKind>();
   for (const b of summary.benchmarks) for (const c of b.cells) if (!kinds.has(c.subject)) kinds.set(c.subject, c.kind);
   const links = anchors(summary);
+  const axis = nodeAxis(summary);
   const sections: { id: string; name: string; body: SafeHtml }[] = [
     { id: 'environment', name: 'Environment', body: environmentSection(summary) },
     { id: 'summary', name: 'Summary', body: summarySection(summary, links) },
+    ...(axis === undefined ? [] : [{ id: 'nodes', name: 'Node versions', body: nodesSection(axis) }]),
     { id: 'benchmarks', name: 'Benchmarks', body: benchmarksSection(summary, links) },
     ...(summary.baseline === undefined
       ? []

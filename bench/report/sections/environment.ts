@@ -18,6 +18,12 @@ export function environmentSection(summary: Summary): SafeHtml {
     ['Node', env.node],
     ['V8', env.v8],
     ['Platform', `${env.platform}/${env.arch}`],
+    [
+      'Emulated',
+      env.emulated
+        ? html`<span class="badge missed">yes</span> under an emulator: times are not comparable with a native run's`
+        : 'no',
+    ],
     ['Version', html`${env.version}, commit <code>${env.commit}</code>`],
     ...(env.against === undefined
       ? []
@@ -37,6 +43,12 @@ export function environmentSection(summary: Summary): SafeHtml {
     ...Object.entries(env.engines).map(([name, info]): [string, SafeHtml] => [
       `Engine ${name}`,
       html`<code>${info}</code>`,
+    ]),
+    ...(env.nodes ?? []).map((n): [string, SafeHtml] => [
+      `Node ${n.node}`,
+      html`subjects <code>…@${n.label}</code>, V8 ${n.v8}, <code>${n.path}</code>; engines: ${Object.entries(n.engines)
+        .map(([name, info]) => `${name} ${info}`)
+        .join(', ')}`,
     ]),
   ];
   if (summary.baseline !== undefined) rows.push(['Baseline', summary.baseline]);

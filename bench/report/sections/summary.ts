@@ -6,15 +6,24 @@ import { BACKENDS } from 'caro-cache';
 import { html, join, type SafeHtml } from '../html.js';
 import { fmtChange, fmtInterval, fmtRatio, targetText } from '../format.js';
 import { NL, section, table, td, verdictClass } from './elements.js';
+import { splitSubject } from '../../node-axis.js';
 import type { BenchmarkSummary, Cell, Summary } from '../../summary.js';
 
 const ENGINES: ReadonlySet<string> = new Set(BACKENDS);
 
-/** The library's engines first, then any other subject of kind engine (the model store). */
+/**
+ * The library's engines first, then any other subject of kind engine (the
+ * model store); those of another Node version have the Node section.
+ */
 function engineSubjects(summary: Summary): string[] {
+  const labels = new Set((summary.environment.nodes ?? []).map((n) => n.label));
   const extra = new Set<string>();
   for (const b of summary.benchmarks) {
-    for (const c of b.cells) if (c.kind === 'engine' && !ENGINES.has(c.subject)) extra.add(c.subject);
+    for (const c of b.cells) {
+      const node = splitSubject(c.subject).node;
+      if (c.kind === 'engine' && !ENGINES.has(c.subject) && !(node !== undefined && labels.has(node)))
+        extra.add(c.subject);
+    }
   }
   return [...BACKENDS, ...extra];
 }
