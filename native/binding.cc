@@ -21,12 +21,11 @@ namespace {
 using caro::LruCore;
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
-constexpr size_t kVictimDoubles = 2 * LruCore::kVictimBatch;
 
 struct Instance {
   LruCore* core;       // null once closed
-  double* victims;     // data of the caller's Float64Array
-  napi_ref victimStore;  // its ArrayBuffer, which keeps that data alive
+  int32_t* queue;      // data of the caller's Int32Array of oldest slots
+  napi_ref queueStore;  // its ArrayBuffer, which keeps that data alive
   int32_t* ops;        // data of the caller's Int32Array of buffered operations
   napi_ref opStore;
   size_t reported;     // slot storage last reported to V8
@@ -107,9 +106,9 @@ void Close(napi_env env, Instance* inst) {
   delete inst->core;
   inst->core = nullptr;
   Report(env, inst);
-  inst->victims = nullptr;
+  inst->queue = nullptr;
   inst->ops = nullptr;
-  DeleteRef(env, &inst->victimStore);
+  DeleteRef(env, &inst->queueStore);
   DeleteRef(env, &inst->opStore);
 }
 
@@ -141,55 +140,10 @@ inline Instance* Args(napi_env env, napi_callback_info info,
   return inst;
 }
 
-inline bool IsLiveSlot(const LruCore* core, double d) {
-  return d >= 0 && d < static_cast<double>(core->slotCount()) &&
-         static_cast<double>(static_cast<int32_t>(d)) == d &&
-         core->isLive(static_cast<int32_t>(d));
-}
-
-// A stale or made-up slot would corrupt the list, so every slot from JS is
-// checked: an int32 below slotCount() that is not on the free list.
-inline bool GetSlot(napi_env env, const LruCore* core, napi_value value,
-                    int32_t* slot) {
-  double d;
-  if (napi_get_value_double(env, value, &d) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "slot must be a number");
-    return false;
-  }
-  if (!IsLiveSlot(core, d)) {
-    napi_throw_range_error(env, nullptr, "not a live slot");
-    return false;
-  }
-  *slot = static_cast<int32_t>(d);
-  return true;
-}
-
-inline bool GetBytes(napi_env env, napi_value value, uint64_t* bytes) {
-  double d;
-  if (napi_get_value_double(env, value, &d) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "bytes must be a number");
-    return false;
-  }
-  // The range test comes first: converting NaN or an out-of-range double to
-  // an integer is undefined behaviour.
-  if (!(d >= 0 && d <= kMaxSafeInteger) ||
-      static_cast<double>(static_cast<uint64_t>(d)) != d) {
-    napi_throw_range_error(env, nullptr,
-                           "bytes must be an integer in [0, 2^53 - 1]");
-    return false;
-  }
-  *bytes = static_cast<uint64_t>(d);
-  return true;
-}
-
-void ThrowOverflow(napi_env env) {
-  napi_throw_range_error(env, nullptr, "total bytes would exceed 2^64 - 1");
-}
-
 // JS can detach an ArrayBuffer (transfer it), which frees or hands over its
 // memory, so a cached data pointer is only used after checking. Fetching the
 // pointer afresh would cost ~30 ns more per call; the check runs only when
-// there are victims to write or operations to read.
+// there are operations to read or slots to write.
 bool Attached(napi_env env, napi_ref store) {
   napi_value buffer = nullptr;
   bool detached = true;
@@ -204,121 +158,73 @@ bool Attached(napi_env env, napi_ref store) {
   return true;
 }
 
-// Evicts one batch while a limit is exceeded: the victims go to the victims
-// array and their count to *n. Insert and update call it too, to save the
-// crossing of an evict() call. False, with an exception thrown, if that array
-// was detached or a call failed.
-bool EvictNow(napi_env env, Instance* inst, int32_t* n) {
-  *n = 0;
-  if (!inst->core->overLimit()) return true;
-  if (!Attached(env, inst->victimStore)) return false;
-  *n = inst->core->evict(inst->victims);
+// Reads the operation count of applyOps and refill.
+bool GetOpCount(napi_env env, napi_value value, int32_t* n) {
+  if (napi_get_value_int32(env, value, n) != napi_ok || *n < 0 ||
+      *n > LruCore::kOpBatch) {
+    napi_throw_range_error(env, nullptr, "n must be an integer in [0, 256]");
+    return false;
+  }
   return true;
 }
 
-// insert(handle, bytes) -> slot + 2^32 * (victims in the victims array).
-napi_value Insert(napi_env env, napi_callback_info info) {
+// Applies the first n operations of the ops array, in order (see
+// LruCore::applyOps). A bad one throws, the ones before it applied: the
+// JavaScript side never sends one, and stopping keeps the order intact.
+bool ApplyNow(napi_env env, Instance* inst, int32_t n) {
+  if (n == 0) return true;
+  if (!Attached(env, inst->opStore)) return false;
+  if (inst->core->applyOps(inst->ops, n) != n) {
+    napi_throw_range_error(env, nullptr, "not a live slot");
+    return false;
+  }
+  return true;
+}
+
+// reserve(handle, slots): room for slots below `slots`, so that no operation
+// has to allocate (and none can fail for memory when it is applied later).
+napi_value Reserve(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance* inst = Args(env, info, argv);
-  uint64_t bytes;
-  if (inst == nullptr || !GetBytes(env, argv[1], &bytes)) return nullptr;
-  const int32_t slot = inst->core->insert(bytes);
-  if (!Report(env, inst)) {
-    // As below, taking the new slot back leaves the cache as it was.
-    if (slot >= 0) inst->core->remove(slot);
+  if (inst == nullptr) return nullptr;
+  double slots;
+  if (napi_get_value_double(env, argv[1], &slots) != napi_ok ||
+      !(slots >= 0 && slots <= kMaxSafeInteger)) {
+    napi_throw_range_error(env, nullptr, "slots must be a number in [0, 2^53 - 1]");
     return nullptr;
   }
-  if (slot == LruCore::kErrOverflow) {
-    ThrowOverflow(env);
-    return nullptr;
-  }
-  if (slot < 0) {
+  if (!inst->core->reserve(static_cast<int64_t>(slots))) {
     napi_throw_error(env, nullptr, "out of memory for cache slots");
     return nullptr;
   }
-  int32_t evicted;
-  if (!EvictNow(env, inst, &evicted)) {
-    // Nothing was evicted: taking the new slot back leaves the cache as it was.
-    inst->core->remove(slot);
-    return nullptr;
-  }
-  napi_value result;
-  CARO_CHECK(napi_create_double(env, slot + 4294967296.0 * evicted, &result));
-  return result;
+  Report(env, inst);
+  return nullptr;
 }
 
-// update(handle, slot, bytes) -> victims in the victims array.
-napi_value Update(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  Instance* inst = Args(env, info, argv);
-  int32_t slot;
-  uint64_t bytes;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[1], &slot) ||
-      !GetBytes(env, argv[2], &bytes)) {
-    return nullptr;
-  }
-  // An update cannot be taken back, so the array is checked before it.
-  if (!Attached(env, inst->victimStore)) return nullptr;
-  if (!inst->core->update(slot, bytes)) {
-    ThrowOverflow(env);
-    return nullptr;
-  }
-  int32_t evicted;
-  if (!EvictNow(env, inst, &evicted)) return nullptr;
-  napi_value result;
-  CARO_CHECK(napi_create_int32(env, evicted, &result));
-  return result;
-}
-
-// Applies the first n operations buffered in the ops array, in order (see
-// LruCore::applyOps): a bad one throws and changes nothing.
+// applyOps(handle, n): applies the first n buffered operations.
 napi_value ApplyOps(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance* inst = Args(env, info, argv);
   int32_t n;
-  if (inst == nullptr) return nullptr;
-  if (napi_get_value_int32(env, argv[1], &n) != napi_ok || n < 0 ||
-      n > LruCore::kOpBatch) {
-    napi_throw_range_error(env, nullptr, "n must be an integer in [0, 256]");
-    return nullptr;
-  }
-  if (n == 0 || !Attached(env, inst->opStore)) return nullptr;
-  if (!inst->core->applyOps(inst->ops, n)) {
-    napi_throw_range_error(env, nullptr, "not a live slot");
-  }
+  if (inst == nullptr || !GetOpCount(env, argv[1], &n)) return nullptr;
+  ApplyNow(env, inst, n);
   return nullptr;
 }
 
-napi_value Evict(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  Instance* inst = Args(env, info, argv);
-  int32_t n;
-  if (inst == nullptr || !EvictNow(env, inst, &n)) return nullptr;
-  napi_value result;
-  CARO_CHECK(napi_create_int32(env, n, &result));
-  return result;
-}
-
-napi_value Bytes(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  Instance* inst = Args(env, info, argv);
-  if (inst == nullptr) return nullptr;
-  napi_value result;
-  CARO_CHECK(napi_create_double(
-      env, static_cast<double>(inst->core->bytes()), &result));
-  return result;
-}
-
-napi_value SizeOf(napi_env env, napi_callback_info info) {
+// refill(handle, n) -> count: applies the first n buffered operations, then
+// writes the least recent slots, oldest first, to the queue array, at most a
+// victim batch of them: one crossing for both.
+napi_value Refill(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance* inst = Args(env, info, argv);
-  int32_t slot;
-  if (inst == nullptr || !GetSlot(env, inst->core, argv[1], &slot)) {
+  int32_t n;
+  if (inst == nullptr || !GetOpCount(env, argv[1], &n) ||
+      !ApplyNow(env, inst, n) || !Attached(env, inst->queueStore)) {
     return nullptr;
   }
   napi_value result;
-  CARO_CHECK(napi_create_double(
-      env, static_cast<double>(inst->core->sizeOf(slot)), &result));
+  CARO_CHECK(napi_create_int32(
+      env, inst->core->oldest(inst->queue, LruCore::kVictimBatch), &result));
   return result;
 }
 
@@ -404,10 +310,10 @@ Array SharedArray(Napi::Env env, Napi::Value value, napi_typedarray_type type,
 
 // Holds the instance's buffers and wraps it in a handle, whose finalizer frees
 // it. False, with an exception thrown, if a call fails.
-bool Wrap(napi_env env, Instance* inst, napi_value victimBuffer,
+bool Wrap(napi_env env, Instance* inst, napi_value queueBuffer,
           napi_value opBuffer, napi_value* handle) {
   CARO_CHECK_OR(
-      napi_create_reference(env, victimBuffer, 1, &inst->victimStore), false);
+      napi_create_reference(env, queueBuffer, 1, &inst->queueStore), false);
   CARO_CHECK_OR(napi_create_reference(env, opBuffer, 1, &inst->opStore),
                 false);
   CARO_CHECK_OR(napi_create_external(env, inst, Finalize, nullptr, handle),
@@ -415,40 +321,26 @@ bool Wrap(napi_env env, Instance* inst, napi_value victimBuffer,
   return true;
 }
 
-// create(maxEntries, maxBytes, victims, ops) -> a cache handle.
+// create(queue, ops) -> a cache handle.
 Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  double maxEntries;
-  double maxBytes;
-  if (napi_get_value_double(env, info[0], &maxEntries) != napi_ok ||
-      napi_get_value_double(env, info[1], &maxBytes) != napi_ok) {
-    ThrowOnce<Napi::TypeError>(env, "maxEntries and maxBytes must be numbers");
-    return Napi::Value();
-  }
-  if (!(maxEntries >= 0) || !(maxBytes >= 0)) {
-    ThrowOnce<Napi::RangeError>(
-        env, "maxEntries and maxBytes must not be negative");
-    return Napi::Value();
-  }
-  Napi::Float64Array victims = SharedArray<Napi::Float64Array>(
-      env, info[2], napi_float64_array, kVictimDoubles,
-      "victims must be a Float64Array of length 512 on a fixed-length "
+  Napi::Int32Array queue = SharedArray<Napi::Int32Array>(
+      env, info[0], napi_int32_array, LruCore::kVictimBatch,
+      "queue must be an Int32Array of length 256 on a fixed-length "
       "ArrayBuffer");
-  if (victims.IsEmpty()) return Napi::Value();
+  if (queue.IsEmpty()) return Napi::Value();
   Napi::Int32Array ops = SharedArray<Napi::Int32Array>(
-      env, info[3], napi_int32_array, LruCore::kOpBatch,
+      env, info[1], napi_int32_array, LruCore::kOpBatch,
       "ops must be an Int32Array of length 256 on a fixed-length "
       "ArrayBuffer");
   if (ops.IsEmpty()) return Napi::Value();
 
   Instance* inst = new (std::nothrow)
-      Instance{nullptr, victims.Data(), nullptr, ops.Data(), nullptr, 0};
-  if (inst != nullptr) {
-    inst->core = new (std::nothrow) LruCore(maxEntries, maxBytes);
-  }
+      Instance{nullptr, queue.Data(), nullptr, ops.Data(), nullptr, 0};
+  if (inst != nullptr) inst->core = new (std::nothrow) LruCore();
   napi_value handle = nullptr;
   if (inst == nullptr || inst->core == nullptr ||
-      !Wrap(env, inst, victims.ArrayBuffer(), ops.ArrayBuffer(), &handle)) {
+      !Wrap(env, inst, queue.ArrayBuffer(), ops.ArrayBuffer(), &handle)) {
     if (inst != nullptr) {
       Close(env, inst);
       delete inst;
@@ -480,10 +372,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     const char* name;
     napi_callback cb;
   } functions[] = {
-      {"insert", Insert}, {"update", Update},   {"applyOps", ApplyOps},
-      {"evict", Evict},   {"bytes", Bytes},
-      {"sizeOf", SizeOf}, {"order", Order},     {"clear", Clear},
-      {"close", CloseHandle}, {"noop", Noop},   {"memoryBytes", MemoryBytes},
+      {"reserve", Reserve},   {"applyOps", ApplyOps},
+      {"refill", Refill},     {"order", Order},
+      {"clear", Clear},       {"close", CloseHandle},
+      {"noop", Noop},         {"memoryBytes", MemoryBytes},
   };
   for (const auto& f : functions) {
     napi_value fn;

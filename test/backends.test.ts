@@ -32,9 +32,9 @@ describe('choosing an engine', () => {
     );
   });
 
-  test("'auto' prefers the native engine", () => {
-    assert.equal(runNode(`import { createCache } from 'caro-cache'; console.log(createCache().backend)`), 'native');
-    assert.equal(createCache({ backend: 'auto' }).backend, 'native');
+  test("'auto' prefers the fastest engine, ts", () => {
+    assert.equal(runNode(`import { createCache } from 'caro-cache'; console.log(createCache().backend)`), 'ts');
+    assert.equal(createCache({ backend: 'auto' }).backend, 'ts');
   });
 
   test('CARO_CACHE_BACKEND chooses the engine when options do not', () => {
@@ -59,14 +59,14 @@ describe('choosing an engine', () => {
     symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
     after(() => rmSync(copy, { recursive: true, force: true }));
 
-    test('asking for the native engine names it and says why; auto serves wasm', () => {
+    test('asking for the native engine names it and says why; auto still serves ts', () => {
       const code = `import { createCache, availableBackends } from 'caro-cache';
         try { createCache({ backend: 'native' }); } catch (e) { console.log(e.constructor.name + ': ' + e.message.split('\\n')[0]); }
         console.log(createCache().backend);
         console.log(JSON.stringify(availableBackends().map((b) => b.available)));`;
       const [error, backend, available] = runNode(code, { cwd: copy }).split('\n');
       assert.match(error, /^Error: caro-cache: the native engine cannot load here: No native build was found/);
-      assert.equal(backend, 'wasm');
+      assert.equal(backend, 'ts');
       assert.equal(available, '[false,true,true]');
     });
 

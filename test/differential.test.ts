@@ -51,6 +51,25 @@ const configurations: Configuration[] = [
     orderEvery: 4999,
   },
   {
+    // Twice the keys the cache holds, so that it stays full despite the deletes and a set of a new key evicts,
+    // while most hits and deletes take one of the 256 oldest, which the native and WASM engines hold in their
+    // victim queue: the queue loses entries between evictions all the time and runs dry often.
+    name: 'victim queue churn',
+    maxEntries: 300,
+    maxBytes: Infinity,
+    keys: 600,
+    size: () => 1,
+    gets: 0.5,
+  },
+  {
+    // The same by bytes: a set evicts none, one or several of the oldest.
+    name: 'victim queue churn by bytes',
+    maxEntries: Infinity,
+    maxBytes: 3000,
+    keys: 600,
+    size: (r) => Math.floor(r() * 21),
+  },
+  {
     name: 'no limits, huge sizes',
     maxEntries: Infinity,
     maxBytes: Infinity,

@@ -10,8 +10,8 @@ import { npm } from './npm.js';
 
 const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
 const work = mkdtempSync(join(tmpdir(), 'caro-install-'));
-const WASM_LINE =
-  'caro-cache: no prebuilt binary fits and the native addon did not compile; the WebAssembly engine will serve';
+const NO_NATIVE_LINE =
+  'caro-cache: no prebuilt binary fits and the native addon did not compile; the native engine will not load, the others serve';
 
 /** This process's environment without the outer npm's settings, plus `extra`. */
 function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -71,14 +71,15 @@ describe('installing the packed tarball', () => {
   test('with no compiler, the prebuilt binary serves', () => {
     const { dir } = install('no-compiler', tarball, NO_COMPILER);
     assert.equal(existsSync(join(dir, 'node_modules', 'caro-cache', 'build')), false, 'nothing was compiled');
-    assert.equal(serving(dir), 'native');
+    assert.equal(serving(dir, {}, "{ backend: 'native' }"), 'native');
     assert.equal(serving(dir, { CARO_CACHE_BACKEND: 'ts' }), 'ts', 'CARO_CACHE_BACKEND is honoured');
   });
 
-  test('with no prebuilt binary and no compiler, the install succeeds and WebAssembly serves', () => {
+  test('with no prebuilt binary and no compiler, the install succeeds and the other engines serve', () => {
     const { dir, output } = install('no-prebuilds', withoutPrebuilds, NO_COMPILER);
-    assert.ok(output.includes(WASM_LINE), `the install says which engine will serve:\n${output}`);
-    assert.equal(serving(dir), 'wasm');
+    assert.ok(output.includes(NO_NATIVE_LINE), `the install says which engine will not load:\n${output}`);
+    assert.equal(serving(dir), 'ts');
+    assert.equal(serving(dir, {}, "{ backend: 'wasm' }"), 'wasm');
     assert.throws(() => serving(dir, {}, "{ backend: 'native' }"), /the native engine cannot load here/);
   });
 
@@ -88,6 +89,6 @@ describe('installing the packed tarball', () => {
       existsSync(join(dir, 'node_modules', 'caro-cache', 'build', 'Release', 'caro_cache.node')),
       'the addon was compiled',
     );
-    assert.equal(serving(dir), 'native');
+    assert.equal(serving(dir, {}, "{ backend: 'native' }"), 'native');
   });
 });

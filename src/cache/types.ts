@@ -7,7 +7,7 @@ export interface CacheOptions<V> {
   maxEntries?: number;
   /** Most bytes kept, summed over the entries' sizes: a non-negative safe integer or Infinity (the default). */
   maxBytes?: number;
-  /** The engine; `'auto'` (the default, or `$CARO_CACHE_BACKEND`) takes native, then wasm, then ts. */
+  /** The engine; `'auto'` (the default, or `$CARO_CACHE_BACKEND`) takes the fastest engine that loads: ts, then wasm, then native. */
   backend?: BackendName | 'auto';
   /** Called once per capacity eviction, oldest first, after the cache is consistent again. */
   onEvict?: (key: string, value: V, bytes: number) => void;

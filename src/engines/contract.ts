@@ -2,12 +2,17 @@
 // JavaScript side (a Map from key to slot); an engine sees only slot numbers
 // and sizes, and owns the recency order, the byte total and the choice of
 // victims. Every engine implements the same algorithm, so results agree to the
-// entry.
+// entry. (The engines across a boundary keep all but the order on the
+// TypeScript side, buffered.ts, behind this same contract.)
 
-/** Victims reported per `evict()` call; the caller calls again while it gets a full batch. */
+/**
+ * Victims reported per `evict()` call, the caller calling again while it gets
+ * a full batch; also the oldest slots an engine across a boundary reports per
+ * refill of its victim queue (buffered.ts).
+ */
 export const VICTIM_BATCH = 256;
 
-/** Hits and removals an engine across a boundary is sent per call (op-buffer.ts). */
+/** Operations an engine across a boundary is sent per call (buffered.ts). */
 export const OP_BATCH = 256;
 
 /**

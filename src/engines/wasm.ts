@@ -1,21 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { checkBatches, OP_BATCH, VICTIM_BATCH, type Engine, type EngineFactory } from './contract.js';
-import { OpBuffer } from './op-buffer.js';
+import { BufferedEngine } from './buffered.js';
+import { checkBatches, OP_BATCH, VICTIM_BATCH, type EngineFactory } from './contract.js';
 
 export interface LruExports {
   memory: WebAssembly.Memory;
   victimBatch(): number;
   opBatch(): number;
-  init(maxEntries: number, maxBytes: number): void;
-  victimsPointer(): number;
+  queuePointer(): number;
   opsPointer(): number;
-  insert(bytes: number): number;
-  update(slot: number, bytes: number): void;
-  /** Applies the first `n` operations of the ops buffer (slot: touch, ~slot: remove), in order. */
+  /** Makes room for slots below `slots`, growing memory if need be. */
+  reserve(slots: number): void;
+  /** Applies the first `n` operations of the ops buffer (slot: make most recent, ~slot: unlink), in order. */
   applyOps(n: number): void;
-  evict(): number;
-  sizeOf(slot: number): number;
-  totalBytes(): number;
+  /** Applies the first `n` operations, then writes the oldest slots to the queue; returns how many. */
+  refill(n: number): number;
   first(): number;
   after(slot: number): number;
   clear(): void;
@@ -40,84 +38,49 @@ export function loadWasm(): EngineFactory {
   const module = compileWasm();
   const probe = instantiateWasm(module);
   checkBatches('WebAssembly module', probe.victimBatch?.(), probe.opBatch?.());
-  return (maxEntries, maxBytes) => {
-    const lru = instantiateWasm(module);
-    lru.init(maxEntries, maxBytes);
-    return new WasmEngine(lru);
-  };
+  return (maxEntries, maxBytes) => new WasmEngine(instantiateWasm(module), maxEntries, maxBytes);
 }
 
 const NONE = -1;
 
-/** A view of the instance's buffer of operations, valid until its memory grows. */
+// Views of the instance's buffers, valid until its memory grows.
 const viewOps = (lru: LruExports): Int32Array => new Int32Array(lru.memory.buffer, lru.opsPointer(), OP_BATCH);
+const viewQueue = (lru: LruExports): Int32Array => new Int32Array(lru.memory.buffer, lru.queuePointer(), VICTIM_BATCH);
 
-/**
- * The adapter over one instance, with hits and removals buffered in linear
- * memory (op-buffer.ts) so that neither crosses the boundary.
- */
-class WasmEngine extends OpBuffer implements Engine {
+/** The WebAssembly engine's side in JavaScript (buffered.ts), over one instance. */
+class WasmEngine extends BufferedEngine {
   readonly #lru: LruExports;
-  // Only insert grows linear memory, which detaches the views of the old
-  // buffer (their length becomes 0): re-viewing only then avoids reading
-  // memory.buffer, which is slow in V8, on every use, and a check on every hit.
-  #victims: Float64Array;
 
-  constructor(lru: LruExports) {
-    super(viewOps(lru));
+  constructor(lru: LruExports, maxEntries: number, maxBytes: number) {
+    super(maxEntries, maxBytes, viewOps(lru), viewQueue(lru));
     this.#lru = lru;
-    this.#victims = this.#viewVictims();
+  }
+
+  // Only a reservation grows linear memory, which detaches the views of the
+  // old buffer: re-viewing only then avoids reading memory.buffer, which is
+  // slow in V8, on every use.
+  protected reserve(slots: number): void {
+    const before = this.#lru.memory.buffer.byteLength;
+    this.#lru.reserve(slots);
+    if (this.#lru.memory.buffer.byteLength !== before) this.moveBuffers(viewOps(this.#lru), viewQueue(this.#lru));
   }
 
   protected applyOps(n: number): void {
     this.#lru.applyOps(n);
   }
 
-  insert(bytes: number): number {
-    this.flushOps();
-    const slot = this.#lru.insert(bytes);
-    if (this.#victims.length === 0) {
-      this.#victims = this.#viewVictims();
-      this.moveOps(viewOps(this.#lru));
-    }
-    this.madeRecent(slot);
-    return slot;
+  protected refill(n: number): number {
+    return this.#lru.refill(n);
   }
 
-  update(slot: number, bytes: number): void {
-    this.flushOps();
-    this.#lru.update(slot, bytes);
-    this.madeRecent(slot);
-  }
-
-  evict(): number {
-    this.flushOps();
-    return this.#lru.evict();
-  }
-
-  victims(): Float64Array {
-    return this.#victims;
-  }
-
-  sizeOf(slot: number): number {
-    return this.#lru.sizeOf(slot);
-  }
-
-  bytes(): number {
-    this.flushOps();
-    return this.#lru.totalBytes();
-  }
-
-  order(): Int32Array {
-    this.flushOps();
+  protected readOrder(): Int32Array {
     const lru = this.#lru;
     const slots: number[] = [];
     for (let slot = lru.first(); slot !== NONE; slot = lru.after(slot)) slots.push(slot);
     return Int32Array.from(slots);
   }
 
-  clear(): void {
-    this.forgetOps();
+  protected clearOrder(): void {
     this.#lru.clear();
   }
 
@@ -125,9 +88,5 @@ class WasmEngine extends OpBuffer implements Engine {
   // the last reference to the instance lets the garbage collector take it.
   close(): void {
     this.clear();
-  }
-
-  #viewVictims(): Float64Array {
-    return new Float64Array(this.#lru.memory.buffer, this.#lru.victimsPointer(), VICTIM_BATCH * 2);
   }
 }
