@@ -10,3 +10,6 @@ export { StoreReadOnlyError } from './store/model-cache.js';
 export type { GcResult } from './store/model-cache.js';
 export { LockFileError, LockTimeoutError } from './store/lock.js';
 export type { LockHolder, LockState } from './store/lock.js';
+export { AuthenticationRequiredError, ChecksumMismatchError, DiskFullError } from './store/errors.js';
+export { ModelNotFoundError, ModelTooLargeError } from './store/errors.js';
+export type { FetchOptions, Freshness } from './store/model-cache.js';

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { startHubOrigin } from './hub-origin.js';
 import { serveLoopback } from './loopback.js';
 
 const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
@@ -46,9 +47,9 @@ function file(name: string, bytes: number): { path: string; sha256: string } {
   return { path, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
-/** Exit code 1 and exactly one line on stderr, starting with "caro-cache: ". */
-function oneLineError(result: Result, pattern: RegExp): void {
-  assert.equal(result.status, 1, result.stderr);
+/** Exit code `status` (1 unless said) and exactly one line on stderr, starting with "caro-cache: ". */
+function oneLineError(result: Result, pattern: RegExp, status = 1): void {
+  assert.equal(result.status, status, result.stderr);
   assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
   assert.match(result.stderr, /^caro-cache: /);
   assert.match(result.stderr, pattern);
@@ -114,7 +115,7 @@ describe('caro-cache store commands', () => {
     const listed = await inStore('ls');
     assert.equal(listed.status, 0);
     const rows = listed.stdout.trim().split('\n');
-    assert.match(rows[0], /^ID\s+SIZE\s+LAST USED\s+SHA256$/);
+    assert.match(rows[0], /^ID\s+SIZE\s+LAST USED\s+REVISION\s+COMMIT\s+SHA256$/);
     assert.match(rows[1], /^b\s+1000 B\s/);
     assert.match(rows[2], /^org\/a\.gguf\s+2\.93 KiB\s/);
     assert.equal(rows[3], `2 models, 3.91 KiB of 10.0 GiB in ${store}`);
@@ -217,6 +218,7 @@ describe('caro-cache store commands', () => {
     oneLineError(
       await caroCache(['--dir', dir, 'fetch', 'other', `${base}/nope`]),
       new RegExp(`${base}/nope: HTTP 404 Not Found`),
+      3,
     );
   });
 
@@ -277,7 +279,6 @@ describe('caro-cache store commands', () => {
     const cases: [string[], RegExp][] = [
       [['add', 'x'], /add takes 2 arguments, got 1/],
       [['add', 'x', a.path, '--sha256', 'abc'], /options\.sha256 must be 64 hex digits/],
-      [['add', 'x', a.path, '--sha256', '0'.repeat(64)], /does not match/],
       [['add', 'x', join(work, 'no-such-file')], /no-such-file/],
       [['add', '', a.path], /id must not be empty/],
       [['add', 'x'.repeat(257), a.path], /id must be at most 256 characters/],
@@ -299,5 +300,77 @@ describe('caro-cache store commands', () => {
       left.map((m) => m.id),
       ['kept'],
     );
+  });
+});
+
+describe('caro-cache and the Hub', async () => {
+  const hub = await startHubOrigin();
+  const repo = 'org/gated-GGUF';
+  const data = Buffer.alloc(50_000, 'gguf');
+  const commit = hub.publish(repo, 'model-q4_k_m.gguf', data);
+  hub.gate(repo, 'hf_cli_token');
+  const hubEnv = { HF_ENDPOINT: hub.endpoint, HF_HOME: join(work, 'no-hf-home'), HF_TOKEN: undefined };
+  const source = `hf://${repo}/model-q4_k_m.gguf`;
+
+  test('fetch hf:// with $HF_TOKEN, ls shows the revision and commit; the typed errors exit with their own codes', async () => {
+    const dir = join(work, 'hub-store');
+    const gated = await caroCache(['--dir', dir, 'fetch', 'g', source], hubEnv);
+    oneLineError(gated, /HTTP 401: the model may be gated or private; no token was sent/, 6);
+    const fetched = await caroCache(['--dir', dir, 'fetch', 'g', source], { ...hubEnv, HF_TOKEN: 'hf_cli_token' });
+    assert.equal(fetched.status, 0, fetched.stderr);
+    assert.match(fetched.stdout, /^fetched g: /);
+    const listed = await caroCache(['--dir', dir, 'ls'], hubEnv);
+    assert.match(listed.stdout, /^ID\s+SIZE\s+LAST USED\s+REVISION\s+COMMIT\s+SHA256$/m);
+    assert.match(listed.stdout, new RegExp(`^g\\s.*\\smain\\s+${commit.slice(0, 12)}\\s`, 'm'));
+    const json = JSON.parse((await caroCache(['--dir', dir, 'ls', '--json'], hubEnv)).stdout) as object[];
+    assert.deepEqual(
+      json.map((m) => ({ ...m, addedAt: undefined, lastAccessed: undefined, path: undefined })),
+      [
+        {
+          id: 'g',
+          bytes: data.length,
+          sha256: createHash('sha256').update(data).digest('hex'),
+          source,
+          revision: 'main',
+          commit,
+          etag: `"${createHash('sha256').update(data).digest('hex')}"`,
+          addedAt: undefined,
+          lastAccessed: undefined,
+          path: undefined,
+        },
+      ],
+    );
+    hub.reset();
+    oneLineError(await caroCache(['--dir', dir, '--offline', 'fetch', 'h', source], hubEnv), /offline mode is on/, 5);
+    oneLineError(
+      await caroCache(['--dir', dir, 'fetch', 'h', source], { ...hubEnv, CARO_CACHE_OFFLINE: '1' }),
+      /offline mode is on/,
+      5,
+    );
+    const served = await caroCache(['--dir', dir, 'fetch', 'g', source, '--revalidate', '--offline'], hubEnv);
+    assert.equal(served.status, 0, served.stderr);
+    assert.equal(hub.origin.length + hub.cdnSeen.length, 0, 'offline: no request');
+    oneLineError(
+      await caroCache(['--dir', dir, 'fetch', 'x', `hf://${repo}/missing.gguf`], {
+        ...hubEnv,
+        HF_TOKEN: 'hf_cli_token',
+      }),
+      /HTTP 404/,
+      3,
+    );
+    const a = file('mismatch', 10);
+    oneLineError(await caroCache(['--dir', dir, 'add', 'x', a.path, '--sha256', '0'.repeat(64)]), /does not match/, 4);
+    oneLineError(await caroCache(['--dir', dir, '--max-bytes', '1KiB', 'add', 'x', a.path + '-big']), /cannot be read/);
+    writeFileSync(`${a.path}-big`, Buffer.alloc(4096));
+    const tooLarge = await caroCache([
+      '--dir',
+      join(work, 'hub-small'),
+      '--max-bytes',
+      '1KiB',
+      'add',
+      'x',
+      `${a.path}-big`,
+    ]);
+    oneLineError(tooLarge, /larger than the store's maxBytes/, 8);
   });
 });

@@ -3,9 +3,9 @@
 // and a launcher for the benchmark harness, which is its own package (harness.ts).
 
 import { launchBench } from './harness.js';
-import { GLOBAL_OPTIONS, isStoreCommand, runStoreCommand, storeUsage } from './store-commands.js';
+import { exitCodeFor, GLOBAL_OPTIONS, isStoreCommand, runStoreCommand, storeUsage } from './store-commands.js';
 
-const USAGE = `Usage: caro-cache [--dir DIR] [--max-bytes SIZE] <command> [options]
+const USAGE = `Usage: caro-cache [--dir DIR] [--max-bytes SIZE] [--endpoint URL] [--offline] <command> [options]
 
 Commands:
 ${storeUsage()}
@@ -20,7 +20,7 @@ function splitCommand(args: string[]): { command: string | undefined; rest: stri
   let i = 0;
   while (i < args.length && args[i].startsWith('--') && Object.hasOwn(GLOBAL_OPTIONS, args[i].slice(2).split('=')[0])) {
     leading.push(args[i]);
-    if (!args[i].includes('=')) {
+    if (!args[i].includes('=') && GLOBAL_OPTIONS[args[i].slice(2)].type === 'string') {
       if (i + 1 === args.length) throw new RangeError(`${args[i]} needs a value`);
       leading.push(args[++i]);
     }
@@ -50,6 +50,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`caro-cache: ${message.replace(/\s*\n\s*/g, ' ')}`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeFor(error);
   },
 );

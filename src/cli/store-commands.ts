@@ -3,6 +3,14 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ModelCache, type CachedModel } from '../store/model-cache.js';
+import {
+  AuthenticationRequiredError,
+  ChecksumMismatchError,
+  DiskFullError,
+  DownloadError,
+  ModelNotFoundError,
+  ModelTooLargeError,
+} from '../store/errors.js';
 import { formatBytes, parseSize } from '../store/sizes.js';
 import type { BackendName } from '../cache/types.js';
 
@@ -13,7 +21,27 @@ export const GLOBAL_OPTIONS: Options = {
   dir: { type: 'string' },
   'max-bytes': { type: 'string' },
   backend: { type: 'string' },
+  endpoint: { type: 'string' },
+  offline: { type: 'boolean' },
 };
+
+/**
+ * The exit code of each typed error, so scripts can tell them apart; any
+ * other failure exits 1, a usage error 2, an interrupted fetch 130.
+ */
+export const EXIT_CODES: readonly [new (...args: never[]) => Error, number][] = [
+  // Subclasses before the classes they extend.
+  [AuthenticationRequiredError, 6],
+  [DownloadError, 3],
+  [ChecksumMismatchError, 4],
+  [ModelNotFoundError, 5],
+  [DiskFullError, 7],
+  [ModelTooLargeError, 8],
+];
+
+export function exitCodeFor(error: unknown): number {
+  return EXIT_CODES.find(([type]) => error instanceof type)?.[1] ?? 1;
+}
 
 const GLOBAL_HELP = `Options of every store command:
   --dir DIR          the store (default: $CARO_CACHE_DIR, else $XDG_CACHE_HOME/caro-cache/models,
@@ -22,7 +50,14 @@ const GLOBAL_HELP = `Options of every store command:
                      used models until the store fits; the store keeps it (a new store starts
                      with $CARO_CACHE_MAX_BYTES, else 10GiB)
   --backend NAME     the index's engine: native, wasm, ts or auto
-  --help             the command's help`;
+  --endpoint URL     where hf:// sources resolve (default: $HF_ENDPOINT, else https://huggingface.co)
+  --offline          serve from the store only, never the network (also $CARO_CACHE_OFFLINE=1,
+                     $HF_HUB_OFFLINE=1)
+  --help             the command's help
+
+Exit codes: 0 done, 1 failed, 2 usage, 3 download failed, 4 checksum mismatch, 5 model
+not found (offline), 6 authentication required, 7 disk full, 8 model too large for the
+store, 130 interrupted.`;
 
 interface Command {
   args: string;
@@ -122,11 +157,13 @@ const COMMANDS: Record<string, Command> = {
       }
       if (models.length > 0) {
         const rows = [
-          ['ID', 'SIZE', 'LAST USED', 'SHA256'],
+          ['ID', 'SIZE', 'LAST USED', 'REVISION', 'COMMIT', 'SHA256'],
           ...models.map((m) => [
             printable(m.id),
             formatBytes(m.bytes),
             shortDate(m.lastAccessed),
+            m.revision === undefined ? '-' : printable(m.revision),
+            m.commit === undefined ? '-' : printable(m.commit.slice(0, 12)),
             m.sha256.slice(0, 12),
           ]),
         ];
@@ -158,14 +195,20 @@ Prints the model's path. Least recently used models are evicted until it fits.`,
     },
   },
   fetch: {
-    args: '<id> <url> [--sha256 HEX]',
+    args: '<id> <url | hf://owner/repo/file[@revision]> [--sha256 HEX] [--revalidate]',
     summary: 'download <url> as <id> unless the store has it (resumes interrupted transfers)',
     details: `  --sha256 HEX   refuse the download unless its SHA-256 is HEX (a model present with
                  another SHA-256 is downloaded again)
+  --revalidate   ask the server (one HEAD) whether a model the store has changed, and
+                 download it again only if its ETag did; a pinned commit is never asked
+
+hf://owner/repo/file@revision resolves to <endpoint>/owner/repo/resolve/revision/file
+(revision: default main). A gated model needs a token: $HF_TOKEN, or the token file
+huggingface-cli login writes ($HF_HOME/token); it is sent to the endpoint's host only.
 
 Prints the model's path; a progress bar on stderr when it is a terminal. Interrupted
 (Ctrl-C), it keeps what it downloaded: the same fetch again resumes there.`,
-    options: { sha256: { type: 'string' } },
+    options: { sha256: { type: 'string' }, revalidate: { type: 'boolean', default: false } },
     positionals: 2,
     async run(open, [id, url], values) {
       const store = await open();
@@ -182,6 +225,7 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
         const model = await store.fetch(id, url, {
           sha256: values.sha256 as string | undefined,
           onProgress: bar?.update,
+          freshness: values.revalidate ? 'revalidate' : undefined,
         });
         bar?.done();
         console.log(describeModel('fetched', model));
@@ -352,6 +396,8 @@ export async function runStoreCommand(name: string, args: string[]): Promise<num
       dir: values.dir as string | undefined,
       maxBytes,
       backend: values.backend as BackendName | 'auto' | undefined,
+      endpoint: values.endpoint as string | undefined,
+      offline: values.offline as boolean | undefined,
       onWarning: (message) => console.error(`caro-cache: warning: ${message}`),
     });
     return store;

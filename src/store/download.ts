@@ -10,20 +10,30 @@
 // error ends the download at once: only the network is worth another try.
 
 import { createHash, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, statfs } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { pipeline, type Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { describe } from '../cache/check.js';
+import { dirname } from 'node:path';
+import {
+  AuthenticationRequiredError,
+  DISK_ERRORS,
+  DiskError,
+  DownloadError,
+  ModelTooLargeError,
+  noSpace,
+} from './errors.js';
 import { removeFile, type Hashed } from './files.js';
-import { formatBytes } from './sizes.js';
+
+export { DiskError, DownloadError } from './errors.js';
 
 export interface DownloadOptions {
   /** Called after every chunk written: bytes so far and, when the server said, the total. */
   onProgress?: (done: number, total?: number) => void;
-  /** Refuse a body larger than this (RangeError), before downloading when the server announces its size. */
+  /** Refuse a body larger than this (ModelTooLargeError, a RangeError), before downloading when the server announces its size. */
   maxBytes?: number;
   /** Aborts the download; the file is removed. */
   signal?: AbortSignal;
@@ -58,6 +68,19 @@ export interface DownloadOptions {
   onDurable?: (partial: PartialDownload) => void;
   /** Bytes between flushes of a partial file (default 64 MiB). */
   durableEvery?: number;
+  /**
+   * Request headers (a token, say) sent to the URL's own origin only: a
+   * redirect to another host (a CDN's signed URL) does not carry them.
+   */
+  headers?: Record<string, string>;
+}
+
+/** A finished download, with the version the server named. */
+export interface Downloaded extends Hashed {
+  /** The Hub's X-Linked-Etag on the way, else the final answer's ETag. */
+  etag?: string;
+  /** The Hub's X-Repo-Commit on the way. */
+  commit?: string;
 }
 
 /** How far a partial download is: its first `bytes` are on the disk, of the resource `validator` names. */
@@ -65,68 +88,6 @@ export interface PartialDownload {
   bytes: number;
   validator: string;
   total?: number;
-}
-
-/** An HTTP error or a failed transfer, naming the URL and, for HTTP errors, the status. */
-export class DownloadError extends Error {
-  readonly url: string;
-  readonly status: number | undefined;
-  constructor(message: string, url: string, status?: number) {
-    super(message);
-    this.name = 'DownloadError';
-    this.url = url;
-    this.status = status;
-  }
-}
-
-const DISK_ERRORS: Record<string, string> = {
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'the disk quota is exceeded',
-  EROFS: 'the file system is read-only',
-  EIO: 'an I/O error',
-};
-
-/**
- * The disk refused a download (ENOSPC, EDQUOT, EROFS, EIO): it is not
- * retried, and its partial file is removed. Names the model (when the store
- * downloads one), the file and the bytes the body needs, when the server said.
- */
-export class DiskError extends Error {
-  readonly code: string;
-  readonly url: string;
-  readonly path: string;
-  readonly bytesNeeded: number | undefined;
-  readonly bytesWritten: number;
-  readonly id: string | undefined;
-  constructor(
-    cause: NodeJS.ErrnoException,
-    where: { url: string; path: string; bytesNeeded?: number; bytesWritten: number; id?: string },
-  ) {
-    const code = cause.code ?? 'EIO';
-    const size =
-      where.bytesNeeded === undefined
-        ? 'the server did not say how large the body is'
-        : `the body needs ${where.bytesNeeded} bytes (${formatBytes(where.bytesNeeded)})`;
-    super(
-      `GET ${where.url}: ${DISK_ERRORS[code] ?? code} (${code}) writing ${where.path}` +
-        `${where.id === undefined ? '' : ` for model ${JSON.stringify(where.id)}`}: ${size}, ` +
-        `${where.bytesWritten} were written; nothing was kept`,
-      { cause },
-    );
-    this.name = 'DiskError';
-    this.code = code;
-    this.url = where.url;
-    this.path = where.path;
-    this.bytesNeeded = where.bytesNeeded;
-    this.bytesWritten = where.bytesWritten;
-    this.id = where.id;
-  }
-
-  /** The same error, naming the model it was downloading. */
-  forModel(id: string): DiskError {
-    const { url, path, bytesNeeded, bytesWritten } = this;
-    return new DiskError(this.cause as NodeJS.ErrnoException, { url, path, bytesNeeded, bytesWritten, id });
-  }
 }
 
 function isDiskError(error: unknown): error is NodeJS.ErrnoException {
@@ -152,11 +113,13 @@ function request(
   headers: Record<string, string>,
   signal: AbortSignal | undefined,
   idleTimeoutMs: number,
+  method: 'GET' | 'HEAD' = 'GET',
 ): Promise<IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let response: IncomingMessage | undefined;
-    const req = client.get(url, { headers, signal }, (answer) => resolve((response = answer)));
+    const req = client.request(url, { headers, signal, method }, (answer) => resolve((response = answer)));
+    req.end();
     req.on('error', reject);
     // The socket's timeout: no byte for this long, before the headers or in
     // the body. The body must fail with this error, not a bare "aborted".
@@ -168,17 +131,47 @@ function request(
   });
 }
 
-/** GET with redirects followed; resolves to the final response and its URL. */
+/** What the answers on the way to a body said about the resource's version. */
+export interface Version {
+  etag?: string;
+  commit?: string;
+}
+
+type GetOptions = Required<Pick<DownloadOptions, 'maxRedirects' | 'idleTimeoutMs'>> & {
+  signal?: AbortSignal;
+  /** Headers for the start URL's origin only. */
+  own?: Record<string, string>;
+  method?: 'GET' | 'HEAD';
+  /** Stop at the first answer that names the version (a HEAD's redirect carrying X-Linked-Etag). */
+  stopAtVersion?: boolean;
+};
+
+/** Notes the Hub's headers, which come on the redirect from the resolve endpoint. */
+function noteVersion(response: IncomingMessage, version: Version): void {
+  const commit = response.headers['x-repo-commit'];
+  const linked = response.headers['x-linked-etag'];
+  if (typeof commit === 'string' && version.commit === undefined) version.commit = commit;
+  if (typeof linked === 'string' && version.etag === undefined) version.etag = linked;
+}
+
+/** A request with redirects followed; resolves to the final response, its URL and the version named on the way. */
 async function get(
   start: URL,
   headers: Record<string, string>,
-  options: Required<Pick<DownloadOptions, 'maxRedirects' | 'idleTimeoutMs'>> & { signal?: AbortSignal },
-): Promise<{ response: IncomingMessage; url: URL }> {
+  options: GetOptions,
+): Promise<{ response: IncomingMessage; url: URL; version: Version }> {
   let url = start;
+  const version: Version = {};
   for (let redirects = 0; ; redirects++) {
-    const response = await request(url, headers, options.signal, options.idleTimeoutMs);
+    const own = url.origin === start.origin ? options.own : undefined;
+    const response = await request(url, { ...headers, ...own }, options.signal, options.idleTimeoutMs, options.method);
     const status = response.statusCode ?? 0;
-    if (!REDIRECTS.has(status)) return { response, url };
+    noteVersion(response, version);
+    if (!REDIRECTS.has(status) || (options.stopAtVersion === true && version.etag !== undefined)) {
+      const etag = response.headers.etag;
+      if (version.etag === undefined && typeof etag === 'string' && status < 300) version.etag = etag;
+      return { response, url, version };
+    }
     response.resume();
     const location = response.headers.location;
     if (location === undefined)
@@ -263,17 +256,24 @@ function decoderFor(response: IncomingMessage, url: string, where: string): Tran
 /**
  * Downloads `url` into `dest` (created; must not exist) while hashing it, and
  * flushes it to the disk. On failure `dest` is removed and the error names
- * the URL (and the HTTP status, for HTTP errors); a disk error is a
- * `DiskError`, and is not retried.
+ * the URL (and the HTTP status, for HTTP errors; a 401 or 403 is an
+ * AuthenticationRequiredError); a disk error is a `DiskError`, and is not
+ * retried. A body of known length that the disk has no room for is a
+ * DiskFullError before its first byte.
  */
-export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<Hashed> {
+export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<Downloaded> {
   const start = new URL(url);
   const attempts = options.attempts ?? 5;
-  const settings = {
+  const own = options.headers ?? {};
+  const settings: GetOptions = {
     maxRedirects: options.maxRedirects ?? 5,
     idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
     signal: options.signal,
+    own,
   };
+  let version: Version | undefined;
+  /** Bytes free on the disk, when the free-space check found too few. */
+  let available: number | undefined;
   const retryDelayMs = options.retryDelayMs ?? 200;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const durableEvery = options.durableEvery ?? 64 * 2 ** 20;
@@ -283,7 +283,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
   let total: number | undefined;
   let validator: string | undefined;
   const diskError = (error: NodeJS.ErrnoException) =>
-    new DiskError(error, { url: start.href, path: dest, bytesNeeded: total, bytesWritten: done });
+    DiskError.of(error, { url: start.href, path: dest, bytesNeeded: total, bytesWritten: done, available });
   const file = await open(dest, options.resume ? 'r+' : 'wx').catch((error: unknown) => {
     throw isDiskError(error) ? diskError(error) : error;
   });
@@ -325,7 +325,8 @@ export async function download(url: string, dest: string, options: DownloadOptio
           headers.range = `bytes=${done}-`;
           headers['if-range'] = validator!;
         }
-        const { response, url: final } = await get(start, headers, settings);
+        const { response, url: final, version: named } = await get(start, headers, settings);
+        version = named;
         const where = final.href === start.href ? start.href : `${start.href} (redirected to ${final.href})`;
         const status = response.statusCode ?? 0;
         const range = status === 206 ? contentRange(response) : undefined;
@@ -368,11 +369,23 @@ export async function download(url: string, dest: string, options: DownloadOptio
           const message = `GET ${where}: HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}`;
           if (RETRIABLE_STATUS.has(status))
             throw new Retriable(message, status === 429 || status === 503 ? retryAfter(response) : undefined);
+          if (status === 401 || status === 403) {
+            const tokenSent = Object.keys(own).some((name) => name.toLowerCase() === 'authorization');
+            throw new AuthenticationRequiredError(where, status, tokenSent);
+          }
           throw new DownloadError(message, start.href, status);
         }
         if (options.maxBytes !== undefined && total !== undefined && total > options.maxBytes) {
           response.destroy();
-          throw new RangeError(`GET ${where}: the body is ${total} bytes, larger than maxBytes (${options.maxBytes})`);
+          throw new ModelTooLargeError(`GET ${where}: the body`, total, options.maxBytes);
+        }
+        if (total !== undefined) {
+          const free = await freeBytes(dest);
+          if (free !== undefined && total - done > free) {
+            response.destroy();
+            available = free;
+            throw noSpace(dest);
+          }
         }
         const decoder = decoderFor(response, start.href, where);
         const body = decoder === undefined ? response : pipeline(response, decoder, () => {});
@@ -388,7 +401,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
               );
             }
             if (options.maxBytes !== undefined && done + buffer.length > options.maxBytes) {
-              throw new RangeError(`GET ${where}: the body is larger than maxBytes (${options.maxBytes})`);
+              throw new ModelTooLargeError(`GET ${where}: the body`, done + buffer.length, options.maxBytes, false);
             }
             let written = 0;
             while (written < buffer.length) {
@@ -452,9 +465,61 @@ export async function download(url: string, dest: string, options: DownloadOptio
       const reason: unknown = options.signal.reason;
       throw new DownloadError(`GET ${start.href}: ${reason instanceof Error ? reason.message : 'aborted'}`, start.href);
     }
-    throw isDiskError(error) ? diskError(error) : error;
+    throw isDiskError(error) && !(error instanceof DiskError) ? diskError(error) : error;
   }
-  return { bytes: done, sha256: hash.digest('hex') };
+  return { bytes: done, sha256: hash.digest('hex'), ...version };
+}
+
+/** Bytes this process may still write on the file system of `path`; undefined where statfs cannot say. */
+async function freeBytes(path: string): Promise<number | undefined> {
+  try {
+    const { bavail, bsize } = await statfs(dirname(path));
+    return bavail * bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Asks for `url`'s version without its body: a HEAD, redirects followed until
+ * an answer names the version (the Hub's resolve endpoint names it on its
+ * redirect to the CDN, which is then not asked). `headers` go to the URL's
+ * origin only, as for download. A 401 or 403 is an AuthenticationRequiredError.
+ */
+export async function probe(
+  url: string,
+  options: { headers?: Record<string, string>; signal?: AbortSignal; idleTimeoutMs?: number } = {},
+): Promise<Version> {
+  const start = new URL(url);
+  const own = options.headers ?? {};
+  const {
+    response,
+    url: final,
+    version,
+  } = await get(
+    start,
+    { 'accept-encoding': 'identity', 'user-agent': 'caro-cache' },
+    {
+      maxRedirects: 5,
+      idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      signal: options.signal,
+      own,
+      method: 'HEAD',
+      stopAtVersion: true,
+    },
+  );
+  response.resume();
+  const status = response.statusCode ?? 0;
+  const where = final.href === start.href ? start.href : `${start.href} (redirected to ${final.href})`;
+  if (status === 401 || status === 403) {
+    throw new AuthenticationRequiredError(
+      where,
+      status,
+      Object.keys(own).some((name) => name.toLowerCase() === 'authorization'),
+    );
+  }
+  if (status >= 400) throw new DownloadError(`HEAD ${where}: HTTP ${status}`, start.href, status);
+  return version;
 }
 
 /** When a caller of a download gives up: its signal aborts, or its deadline passes. */

@@ -49,8 +49,10 @@ import { liveness, self, type Holder, type Liveness } from './holder.js';
 export type { Holder as LockHolder } from './holder.js';
 
 export interface LockOptions {
-  /** How long to wait for another holder before giving up (default 60 s). */
+  /** How long to wait for another holder before giving up (default 60 s; Infinity: as long as it lives). */
   timeoutMs?: number;
+  /** Stops waiting: the taker rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Releases a lock; a second call does nothing. */
@@ -258,6 +260,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   held.add(token);
   try {
     for (;;) {
+      options.signal?.throwIfAborted();
       content = formatLock(token);
       fd = tryCreate(path, content);
       if (fd !== undefined) break;
@@ -268,7 +271,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       const verdict = judge(lock, now - watched.since);
       if (verdict.stale && breakStale(path, lock.key)) continue;
       if (now >= deadline) throw new LockTimeoutError(path, timeoutMs, verdict.holder, verdict.state);
-      await sleep(delay + Math.random() * delay);
+      await sleep(delay + Math.random() * delay, undefined, { signal: options.signal });
       delay = Math.min(delay * 2, 50);
     }
   } catch (error) {

@@ -15,6 +15,7 @@
 // On disk (docs/model-store.md):
 //   <dir>/journal        the journal
 //   <dir>/lock           present while a process holds the lock
+//   <dir>/locks/<key>.lock  present while a process downloads the model <key> names
 //   <dir>/reserve        space kept so that removals can be recorded on a full disk
 //   <dir>/models/<name>  the models' files (ids.ts names them) and their sidecars
 //   <dir>/quarantine/    files no record owns and that could not be re-adopted
@@ -28,7 +29,8 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from '../cache/cache.js';
 import { checkOptions, describe } from '../cache/check.js';
 import type { BackendName, Cache } from '../cache/types.js';
-import { checkSignal, checkTimeout, DiskError, download, waitPatiently, type Patience } from './download.js';
+import { checkSignal, checkTimeout, download, probe, waitPatiently, type Patience } from './download.js';
+import { ChecksumMismatchError, DiskError, ModelNotFoundError, ModelTooLargeError } from './errors.js';
 import {
   copyHashing,
   fsyncDir,
@@ -39,7 +41,8 @@ import {
   removeFileSync,
   type Hashed,
 } from './files.js';
-import { foldRecords, type ModelRecord } from './fold.js';
+import { foldRecords, type ModelRecord, type Provenance } from './fold.js';
+import { checkEndpoint, DEFAULT_ENDPOINT, envFlag, findToken, isCommit, parseSource, type Source } from './hub.js';
 import { checkId, checkPath, checkSha256, fileNameFor } from './ids.js';
 import { InFlight, type Progress } from './inflight.js';
 import { Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
@@ -59,7 +62,7 @@ import {
 import { markRemoved, removedName, removeModelFile, writeMeta } from './sidecar.js';
 import { parseSize } from './sizes.js';
 
-export interface CachedModel {
+export interface CachedModel extends Provenance {
   id: string;
   /** Absolute path of the model's file in the store. */
   path: string;
@@ -91,6 +94,50 @@ export interface ModelCacheOptions {
   readOnly?: boolean;
   /** Hears what recovery found (damage, re-adopted and quarantined files); default `process.emitWarning`. */
   onWarning?: (message: string) => void;
+  /** Where `hf://` sources resolve: default `$HF_ENDPOINT`, else https://huggingface.co (a mirror's URL here). */
+  endpoint?: string;
+  /**
+   * Sent as `Authorization: Bearer` to the endpoint's host only, never across
+   * a redirect to another host; default `$HF_TOKEN`, else the Hub's token file
+   * (`$HF_HOME/token`, default `~/.cache/huggingface/token`).
+   */
+  token?: string;
+  /** Request headers for other servers: sent to a source's own host only, never across a redirect to another. */
+  headers?: Record<string, string>;
+  /**
+   * Serves everything from the store and never touches the network: a miss is
+   * a ModelNotFoundError. Default: on when `$CARO_CACHE_OFFLINE` or
+   * `$HF_HUB_OFFLINE` is 1 (or true, yes, on).
+   */
+  offline?: boolean;
+  /** fetch's default freshness (see FetchOptions); default `'cache-first'`. */
+  freshness?: Freshness;
+}
+
+/**
+ * How fetch treats a model the store has, fetched from a branch (not a
+ * pinned commit): `'cache-first'` serves it; `'revalidate'` asks the server
+ * for its ETag with one HEAD and downloads it again only if that changed (or
+ * was never recorded).
+ */
+export type Freshness = 'cache-first' | 'revalidate';
+
+export interface FetchOptions {
+  /** Refuse the download unless its SHA-256 is this (ChecksumMismatchError); a model present with another is downloaded again. */
+  sha256?: string;
+  onProgress?: Progress;
+  /** Gives this call up: it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Gives this call up after this long, with a DownloadError (default: never). */
+  deadlineMs?: number;
+  /** A download attempt fails after this long without a byte, and is retried (default 30 s). */
+  idleTimeoutMs?: number;
+  /** This call's freshness; default the store's. */
+  freshness?: Freshness;
+  /** This call's token, instead of the store's. */
+  token?: string;
+  /** Request headers added to the store's for this call. */
+  headers?: Record<string, string>;
 }
 
 export interface ModelCacheStats {
@@ -153,6 +200,7 @@ const RESERVE_BYTES = 64 * 1024;
 
 const JOURNAL = 'journal';
 const LOCK = 'lock';
+const LOCKS = 'locks';
 const MODELS = 'models';
 const QUARANTINE = 'quarantine';
 const RESERVE = 'reserve';
@@ -175,6 +223,46 @@ export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
   return env.CARO_CACHE_MAX_BYTES
     ? parseSize(env.CARO_CACHE_MAX_BYTES, 'the CARO_CACHE_MAX_BYTES environment variable')
     : DEFAULT_MAX_BYTES;
+}
+
+/** fetch's settings from open's options and the environment. */
+interface Net {
+  endpoint: string;
+  /** undefined: looked up ($HF_TOKEN, the token file) at each fetch. */
+  token: string | undefined;
+  headers: Record<string, string>;
+  offline: boolean;
+  freshness: Freshness;
+}
+
+function netOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Net {
+  if (o.offline !== undefined && typeof o.offline !== 'boolean')
+    throw new TypeError(`options.offline must be a boolean, got ${describe(o.offline)}`);
+  const endpoint =
+    o.endpoint !== undefined
+      ? checkEndpoint(o.endpoint, 'options.endpoint')
+      : env.HF_ENDPOINT
+        ? checkEndpoint(env.HF_ENDPOINT, 'the HF_ENDPOINT environment variable')
+        : DEFAULT_ENDPOINT;
+  return {
+    endpoint,
+    token: checkString(o.token, 'options.token'),
+    headers: checkHeaders(o.headers, 'options.headers'),
+    offline: (o.offline as boolean | undefined) ?? (envFlag(env.CARO_CACHE_OFFLINE) || envFlag(env.HF_HUB_OFFLINE)),
+    freshness: checkFreshness(o.freshness, 'options.freshness') ?? 'cache-first',
+  };
+}
+
+/** One fetch's download, as fetch checked it. */
+interface Request {
+  id: string;
+  source: Source;
+  expected: string | undefined;
+  /** Ask the server whether the model the store has changed before serving it. */
+  revalidate: boolean;
+  /** Headers for the source's origin: the token, the headers options. */
+  headers: Record<string, string>;
+  idleTimeoutMs: number | undefined;
 }
 
 interface Entry extends ModelRecord {
@@ -204,9 +292,46 @@ function addRecord(entry: Entry, evicted: string[] = []): JournalRecord {
     sha256: entry.sha256,
     addedAt: entry.addedAt,
     at: entry.accessed,
+    ...provenance(entry),
   };
   if (evicted.length > 0) record.evicted = evicted;
   return record;
+}
+
+/** The provenance fields of a model that are known. */
+function provenance(from: Provenance): Provenance {
+  const known: Provenance = {};
+  if (from.source !== undefined) known.source = from.source;
+  if (from.revision !== undefined) known.revision = from.revision;
+  if (from.commit !== undefined) known.commit = from.commit;
+  if (from.etag !== undefined) known.etag = from.etag;
+  return known;
+}
+
+function checkString(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  return value;
+}
+
+function checkFreshness(value: unknown, name: string): Freshness | undefined {
+  if (value === undefined || value === 'cache-first' || value === 'revalidate') return value;
+  throw new RangeError(`${name} must be 'cache-first' or 'revalidate', got ${describe(value)}`);
+}
+
+/** A headers option: an object of string values with valid header names. */
+function checkHeaders(value: unknown, name: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`${name} must be an object of strings, got ${describe(value)}`);
+  const headers: Record<string, string> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (typeof field !== 'string') throw new TypeError(`${name}.${key} must be a string, got ${describe(field)}`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\r\n\0]/.test(field))
+      throw new RangeError(`${name} has a header that cannot be sent: ${describe(key)}`);
+    headers[key.toLowerCase()] = field;
+  }
+  return headers;
 }
 
 const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
@@ -246,7 +371,10 @@ export class ModelCache {
   readonly #tmp: string;
   readonly #quarantine: string;
   readonly #lockPath: string;
+  readonly #locks: string;
   readonly #reserve: string;
+  /** How fetch reaches the network (open's options, else the environment). */
+  #net: Net = { endpoint: DEFAULT_ENDPOINT, token: undefined, headers: {}, offline: false, freshness: 'cache-first' };
   readonly #backend: BackendName | 'auto' | undefined;
   readonly #warn: (message: string) => void;
   /** The limit `open` was asked to set, if any. */
@@ -283,6 +411,7 @@ export class ModelCache {
     this.#tmp = join(dir, TMP);
     this.#quarantine = join(dir, QUARANTINE);
     this.#lockPath = join(dir, LOCK);
+    this.#locks = join(dir, LOCKS);
     this.#reserve = join(dir, RESERVE);
     this.#requestedMaxBytes = maxBytes;
     this.#backend = backend;
@@ -347,7 +476,9 @@ export class ModelCache {
       }
     };
     const backend = o.backend as BackendName | 'auto' | undefined;
+    const net = netOptions(o);
     let store = new ModelCache(dir, maxBytes, backend, warn);
+    store.#net = net;
     try {
       if (o.readOnly !== true) {
         try {
@@ -362,6 +493,7 @@ export class ModelCache {
           store.#closed = true;
           store.#index.close();
           store = new ModelCache(dir, maxBytes, backend, warn);
+          store.#net = net;
           warn(`${dir} cannot be written (${code(error)}); opened read-only`);
         }
       }
@@ -463,11 +595,8 @@ export class ModelCache {
           } else {
             hashed = await copyHashing(from, temp);
           }
-          if (expected !== undefined && hashed.sha256 !== expected) {
-            throw new Error(
-              `options.sha256 does not match ${source}: expected ${expected}, the file's SHA-256 is ${hashed.sha256}; nothing was added`,
-            );
-          }
+          if (expected !== undefined && hashed.sha256 !== expected)
+            throw new ChecksumMismatchError(`options.sha256 does not match ${source}`, expected, hashed.sha256);
           this.#checkFits(hashed.bytes, `source ${source}`);
           const model = await this.#commit(id, temp, hashed);
           committed = true;
@@ -492,40 +621,23 @@ export class ModelCache {
   }
 
   /**
-   * Get-or-download: a hit (with the given `sha256`, if any) resolves at
-   * once; a miss (or a model whose file is gone or was found corrupt)
-   * downloads `url` into a temporary file, resuming with Range requests after
-   * an interrupted transfer, verifies it and adds it. Concurrent calls for
-   * one id share one download. A call given up (its `signal`, its
+   * Get-or-download: a hit (with the given `sha256`, if any, and the revision
+   * asked for) resolves at once; a miss (or a model whose file is gone or was
+   * found corrupt) downloads `url` into a temporary file, resuming with Range
+   * requests after an interrupted transfer, verifies it and adds it. `url` is
+   * an http(s) URL or `hf://<owner>/<repo>/<file>[@<revision>]` (hub.ts). A
+   * model pinned to a commit is served without a request; one of a branch
+   * follows `freshness`. Offline, a miss is a ModelNotFoundError. One
+   * download per id: concurrent calls share it, and other processes and
+   * ModelCache objects on this directory wait for it (the per-id lock in
+   * locks/) and are served its file. A call given up (its `signal`, its
    * `deadlineMs`) rejects at once; the download stops when no call waits for
    * it any more, keeping its bytes for the next fetch.
    */
-  async fetch(
-    id: string,
-    url: string,
-    options?: {
-      sha256?: string;
-      onProgress?: Progress;
-      /** Gives this call up: it rejects with the signal's reason. */
-      signal?: AbortSignal;
-      /** Gives this call up after this long, with a DownloadError (default: never). */
-      deadlineMs?: number;
-      /** A download attempt fails after this long without a byte, and is retried (default 30 s). */
-      idleTimeoutMs?: number;
-    },
-  ): Promise<CachedModel> {
+  async fetch(id: string, url: string, options?: FetchOptions): Promise<CachedModel> {
     this.#check();
     checkId(id);
-    if (typeof url !== 'string') throw new TypeError(`url must be a string, got ${describe(url)}`);
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new TypeError(`url must be an absolute http: or https: URL, got ${describe(url)}`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new RangeError(`url must be an http: or https: URL, got ${describe(url)}`);
-    }
+    const source = parseSource(url, this.#net.endpoint, 'url');
     const o = checkOptions(options);
     const expected = checkSha256(o.sha256, 'options.sha256');
     const onProgress = o.onProgress;
@@ -537,18 +649,45 @@ export class ModelCache {
       deadlineMs: checkTimeout(o.deadlineMs, 'options.deadlineMs'),
     };
     const idleTimeoutMs = checkTimeout(o.idleTimeoutMs, 'options.idleTimeoutMs');
+    const freshness = checkFreshness(o.freshness, 'options.freshness') ?? this.#net.freshness;
+    const token = checkString(o.token, 'options.token');
+    const headers = { ...this.#net.headers, ...checkHeaders(o.headers, 'options.headers') };
     patience.signal?.throwIfAborted();
+    // What never changes, or what may not be asked about, is not revalidated.
+    const revalidate =
+      freshness === 'revalidate' && !this.#net.offline && !(source.hub !== undefined && isCommit(source.hub.revision));
     const present = this.#index.peek(id);
-    if (present !== undefined && this.#servable(present, expected)) return this.get(id)!;
+    if (present !== undefined && this.#servable(present, expected, source) && !revalidate) return this.get(id)!;
+    if (this.#net.offline) {
+      this.#misses++;
+      throw new ModelNotFoundError(
+        id,
+        this.#dir,
+        `offline mode is on ($CARO_CACHE_OFFLINE, $HF_HUB_OFFLINE or the offline option), so ${JSON.stringify(source.text)} is not downloaded`,
+      );
+    }
     this.#misses++;
     this.#writable('fetch');
+    const request: Request = {
+      id,
+      source,
+      expected,
+      revalidate,
+      headers: this.#requestHeaders(source, headers, token),
+      idleTimeoutMs,
+    };
     // Registered before the first await, so a remove or clear called next waits for it.
     return this.#inflight.adding(
       id,
-      this.#track(() =>
-        this.#getOrDownload(id, url, expected, onProgress as Progress | undefined, patience, idleTimeoutMs),
-      ),
+      this.#track(() => this.#getOrDownload(request, onProgress as Progress | undefined, patience)),
     );
+  }
+
+  /** The headers of a fetch: the token goes to the endpoint's origin only. */
+  #requestHeaders(source: Source, headers: Record<string, string>, token: string | undefined): Record<string, string> {
+    if (new URL(source.url).origin !== new URL(this.#net.endpoint).origin) return headers;
+    const bearer = token ?? this.#net.token ?? findToken();
+    return bearer === undefined || bearer === '' ? headers : { ...headers, authorization: `Bearer ${bearer}` };
   }
 
   /**
@@ -557,33 +696,28 @@ export class ModelCache {
    * where this one would not, or bring what this one wants: it is awaited,
    * then the store is looked at again.
    */
-  async #getOrDownload(
-    id: string,
-    url: string,
-    expected: string | undefined,
-    onProgress: Progress | undefined,
-    patience: Patience,
-    idleTimeoutMs: number | undefined,
-  ): Promise<CachedModel> {
+  async #getOrDownload(request: Request, onProgress: Progress | undefined, patience: Patience): Promise<CachedModel> {
+    const { id, source, expected } = request;
     for (;;) {
       let shared = this.#inflight.download(id);
       if (shared === undefined) {
         const present = this.#index.peek(id);
-        if (present !== undefined && this.#servable(present, expected)) return this.#used(this.#index.get(id)!);
+        if (present !== undefined && !request.revalidate && this.#servable(present, expected, source))
+          return this.#used(this.#index.get(id)!);
         shared = this.#inflight.share(id, expected, (listeners, controller) =>
           this.#closed
             ? Promise.reject(new Error('caro-cache: the model cache is closed'))
-            : this.#download(id, url, expected, listeners, controller, idleTimeoutMs),
+            : this.#download(request, listeners, controller),
         );
       }
       if (shared.expected === expected) {
         const leave = this.#inflight.join(id, shared, onProgress);
-        return { ...(await waitPatiently(shared.promise, url, patience, leave)) };
+        return { ...(await waitPatiently(shared.promise, source.url, patience, leave)) };
       }
       // Its failure is not this call's; giving up is.
       await waitPatiently(
         shared.promise.catch(() => {}),
-        url,
+        source.url,
         patience,
         () => {},
       );
@@ -747,9 +881,19 @@ export class ModelCache {
     return this.#closing;
   }
 
-  /** Whether an entry can be handed out: not found corrupt, with the expected content, and its file there. */
-  #servable(entry: Entry, expected?: string): boolean {
-    return !entry.bad && (expected === undefined || entry.sha256 === expected) && existsSync(entry.path);
+  /**
+   * Whether an entry can be handed out: not found corrupt, with the expected
+   * content, of the revision asked for (a pinned commit must be the one
+   * recorded; a branch the one fetched, when one was), and its file there.
+   */
+  #servable(entry: Entry, expected?: string, source?: Source): boolean {
+    const revision = source?.hub?.revision;
+    const sameRevision =
+      revision === undefined ||
+      (isCommit(revision) ? entry.commit === revision : entry.revision === undefined || entry.revision === revision);
+    return (
+      !entry.bad && (expected === undefined || entry.sha256 === expected) && sameRevision && existsSync(entry.path)
+    );
   }
 
   /** Notes a use of an entry the index has just made most recent; it is appended later. */
@@ -768,11 +912,7 @@ export class ModelCache {
   }
 
   #checkFits(bytes: number, what: string): void {
-    if (bytes > this.#maxBytes) {
-      throw new RangeError(
-        `${what} is ${bytes} bytes, larger than the store's maxBytes (${this.#maxBytes}); nothing was evicted`,
-      );
-    }
+    if (bytes > this.#maxBytes) throw new ModelTooLargeError(what, bytes, this.#maxBytes);
   }
 
   #model(entry: Entry): CachedModel {
@@ -783,6 +923,7 @@ export class ModelCache {
       sha256: entry.sha256,
       addedAt: entry.addedAt,
       lastAccessed: iso(entry.accessed),
+      ...provenance(entry),
     };
   }
 
@@ -1007,7 +1148,7 @@ export class ModelCache {
   }
 
   /** Places a staged file (a temporary file in tmp/) as the model `id`, evicting what must go. Under the lock. */
-  #commit(id: string, temp: string, hashed: Hashed): Promise<CachedModel> {
+  #commit(id: string, temp: string, hashed: Hashed, from: Provenance = {}): Promise<CachedModel> {
     return this.#session(async () => {
       // Another process may have lowered the limit since the caller checked.
       this.#checkFits(hashed.bytes, `the model ${JSON.stringify(id)}`);
@@ -1025,6 +1166,7 @@ export class ModelCache {
         accessed: now,
         bad: false,
         touched: 0,
+        ...provenance(from),
       };
       // The sidecar goes first: every model's file in models/ has one.
       await removeFile(join(this.#models, removedName(file)));
@@ -1077,31 +1219,60 @@ export class ModelCache {
     });
   }
 
-  async #download(
-    id: string,
-    url: string,
-    expected: string | undefined,
-    listeners: Set<Progress>,
-    controller: AbortController,
-    idleTimeoutMs: number | undefined,
-  ): Promise<CachedModel> {
+  /**
+   * Downloads a model for the calls sharing it, one process and one object
+   * at a time per id: under the id's download lock, which a process that
+   * dies loses to the next taker, who resumes its partial.
+   */
+  async #download(request: Request, listeners: Set<Progress>, controller: AbortController): Promise<CachedModel> {
+    const { id, source, expected } = request;
+    const servable = (entry: Entry | undefined): entry is Entry =>
+      entry !== undefined && this.#servable(entry, expected, source);
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
-    if (found !== undefined && this.#servable(found, expected)) {
-      if (this.#closed) return this.#model(found);
-      this.#index.get(id);
-      return this.#used(found);
-    }
+    if (servable(found) && request.revalidate) {
+      const version = await probe(source.url, { headers: request.headers, signal: controller.signal });
+      if (found.etag !== undefined && version.etag === found.etag) return this.#serve(found);
+    } else if (servable(found)) return this.#serve(found);
     this.#check();
+    await makeDir(this.#locks);
+    const release = await acquireLock(join(this.#locks, `${partialKey(id, '')}.lock`), {
+      timeoutMs: Infinity,
+      signal: controller.signal,
+    });
+    try {
+      // What the holder before us downloaded, unless it is the copy being replaced.
+      const now = await this.#session(async () => this.#index.peek(id));
+      if (servable(now) && !(request.revalidate && now.file === found?.file && now.etag === found?.etag))
+        return this.#serve(now);
+      this.#check();
+      return await this.#transfer(request, listeners, controller);
+    } finally {
+      await release();
+    }
+  }
+
+  /** A model found in the store by a download that then had nothing to do. */
+  #serve(entry: Entry): CachedModel {
+    if (this.#closed) return this.#model(entry);
+    this.#index.get(entry.id);
+    return this.#used(entry);
+  }
+
+  /** The transfer of a download, into a partial that a later fetch (in any process) can resume, then the commit. */
+  async #transfer(request: Request, listeners: Set<Progress>, controller: AbortController): Promise<CachedModel> {
+    const { id, source, expected } = request;
+    const url = source.url;
     const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, isLive);
     const temp = claim?.path ?? this.#tempPath('download');
     activeTemps.add(temp);
     this.#downloads.add(controller);
     let downloaded = false;
     try {
-      const hashed = await download(url, temp, {
+      const fetched = await download(url, temp, {
         signal: controller.signal,
-        idleTimeoutMs,
+        idleTimeoutMs: request.idleTimeoutMs,
+        headers: request.headers,
         maxBytes: this.#maxBytes,
         resume: claim?.resume,
         keepPartial: claim !== undefined,
@@ -1119,12 +1290,14 @@ export class ModelCache {
         throw error instanceof DiskError ? error.forModel(id) : error;
       });
       downloaded = true;
-      if (expected !== undefined && hashed.sha256 !== expected) {
-        throw new Error(
-          `GET ${url}: the download's SHA-256 is ${hashed.sha256}, not ${expected} (options.sha256); nothing was added`,
-        );
-      }
-      return await this.#commit(id, temp, hashed);
+      if (expected !== undefined && fetched.sha256 !== expected)
+        throw new ChecksumMismatchError(`GET ${url} (options.sha256)`, expected, fetched.sha256);
+      return await this.#commit(id, temp, fetched, {
+        source: source.text,
+        revision: source.hub?.revision,
+        commit: fetched.commit,
+        etag: fetched.etag,
+      });
     } finally {
       activeTemps.delete(temp);
       this.#downloads.delete(controller);

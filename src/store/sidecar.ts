@@ -1,7 +1,8 @@
 // The record kept beside each model's file, so that a lost or damaged journal
 // can be rebuilt from the files:
 //
-//   models/<file>.meta.json   { id, bytes, sha256, addedAt }: the model this file is
+//   models/<file>.meta.json   { id, bytes, sha256, addedAt, source?, revision?, commit?, etag? }:
+//                             the model this file is
 //   models/<file>.removed     the model's removal has begun (its record may be on the disk)
 //
 // A removal renames the first into the second before its record is written,
@@ -12,7 +13,7 @@
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncFd, removeFile } from './files.js';
-import type { ModelRecord } from './fold.js';
+import { provenanceOf, type ModelRecord } from './fold.js';
 import { fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
 
 const META = '.meta.json';
@@ -35,7 +36,8 @@ export function classify(name: string): { kind: 'model' | 'meta' | 'removed' | '
 
 /** Writes and flushes the sidecar of a model (the directory is flushed by the caller, with the model's rename). */
 export async function writeMeta(models: string, model: ModelRecord): Promise<void> {
-  const data = JSON.stringify({ id: model.id, bytes: model.bytes, sha256: model.sha256, addedAt: model.addedAt });
+  const { id, bytes, sha256, addedAt, source, revision, commit, etag } = model;
+  const data = JSON.stringify({ id, bytes, sha256, addedAt, source, revision, commit, etag });
   const fd = openSync(join(models, metaName(model.file)), 'w');
   try {
     writeSync(fd, data);
@@ -53,12 +55,13 @@ export function readMeta(models: string, file: string): Omit<ModelRecord, 'acces
   } catch {
     return undefined;
   }
-  const { id, bytes, sha256, addedAt } = (value ?? {}) as Record<string, unknown>;
+  const fields = (value ?? {}) as Record<string, unknown>;
+  const { id, bytes, sha256, addedAt } = fields;
   if (!isId(id) || !isSha256(sha256) || typeof addedAt !== 'string' || Number.isNaN(Date.parse(addedAt)))
     return undefined;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return undefined;
   if (fileNameFor(id, sha256) !== file) return undefined;
-  return { id, file, bytes, sha256, addedAt };
+  return { id, file, bytes, sha256, addedAt, ...provenanceOf(fields) };
 }
 
 /**
