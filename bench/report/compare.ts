@@ -3,8 +3,8 @@
 // report's style. A pure function of the merged runs (bench/merge.ts); markup
 // only by html`` (html.ts), which escapes every string.
 
-import { html, join } from './html.js';
-import { STYLE_SHEET } from './style.js';
+import { html } from './html.js';
+import { renderPage } from './page.js';
 import { comparedSection } from './sections/compared.js';
 import { runsSection } from './sections/runs.js';
 import type { Merged } from '../merge.js';
@@ -14,27 +14,10 @@ export function renderComparison(merged: Merged): string {
     { id: 'runs', name: 'Runs', body: runsSection(merged) },
     { id: 'compared', name: 'Benchmarks', body: comparedSection(merged) },
   ];
-  const nav = sections.map(({ id, name }) => html`<a href="#${id}">${name}</a>`);
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>caro-cache benchmarks compared, ${merged.runs.length} runs</title>
-<style>${STYLE_SHEET}</style>
-</head>
-<body>
-<main>
-<header><h1>caro-cache benchmarks compared</h1>
-<p class="muted">${merged.runs.map((r) => r.name).join(' · ')}</p>
-<nav>${nav}</nav></header>
-${join(
-  sections.map((s) => s.body),
-  html`\n`,
-)}
-</main>
-</body>
-</html>
-`;
-  return page.toString();
+  return renderPage(
+    `caro-cache benchmarks compared, ${merged.runs.length} runs`,
+    'caro-cache benchmarks compared',
+    html`${merged.runs.map((r) => r.name).join(' · ')}`,
+    sections,
+  );
 }

@@ -7,9 +7,9 @@
 // history always give the same page, byte for byte. Markup is built only by
 // html`` (html.ts), which escapes every string it is given.
 
-import { html, join, type SafeHtml } from './html.js';
+import { html } from './html.js';
 import { slug } from './format.js';
-import { STYLE_SHEET } from './style.js';
+import { renderPage, type Section } from './page.js';
 import { benchmarksSection } from './sections/benchmark.js';
 import { changeSection } from './sections/change.js';
 import { environmentSection } from './sections/environment.js';
@@ -43,7 +43,7 @@ export function renderReport(summary: Summary, history: readonly HistoryRun[] = 
   for (const b of summary.benchmarks) for (const c of b.cells) if (!kinds.has(c.subject)) kinds.set(c.subject, c.kind);
   const links = anchors(summary);
   const axis = nodeAxis(summary);
-  const sections: { id: string; name: string; body: SafeHtml }[] = [
+  const sections: Section[] = [
     { id: 'environment', name: 'Environment', body: environmentSection(summary) },
     { id: 'summary', name: 'Summary', body: summarySection(summary, links) },
     ...(axis === undefined ? [] : [{ id: 'nodes', name: 'Node versions', body: nodesSection(axis) }]),
@@ -56,28 +56,11 @@ export function renderReport(summary: Summary, history: readonly HistoryRun[] = 
     { id: 'memory', name: 'Memory', body: memorySection(summary, kinds) },
     { id: 'skipped', name: 'Skipped', body: skippedSection(summary) },
   ];
-  const nav = sections.map(({ id, name }) => html`<a href="#${id}">${name}</a>`);
   const date = summary.environment.date;
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>caro-cache benchmarks, ${date}</title>
-<style>${STYLE_SHEET}</style>
-</head>
-<body>
-<main>
-<header><h1>caro-cache benchmarks</h1>
-<p class="muted">Run of <time datetime="${date}">${date}</time>${summary.environment.quick && ' · quick run'}</p>
-<nav>${nav}</nav></header>
-${join(
-  sections.map((s) => s.body),
-  html`\n`,
-)}
-</main>
-</body>
-</html>
-`;
-  return page.toString();
+  return renderPage(
+    `caro-cache benchmarks, ${date}`,
+    'caro-cache benchmarks',
+    html`Run of <time datetime="${date}">${date}</time>${summary.environment.quick && ' · quick run'}`,
+    sections,
+  );
 }
