@@ -182,6 +182,8 @@ export async function runInstructions(
     return result;
   });
   const results: Counted[] = [];
+  /** Each result's directory of criterion-shaped files. */
+  const dirs = new Map<Counted, string>();
   const skipped: string[] = [];
   cells.forEach((cell, i) => {
     const file = counted[i];
@@ -192,18 +194,20 @@ export async function runInstructions(
     const dir = cellDir(root, cell.benchmark, cell.subject, cell.entries, cell.defaultEntries);
     mkdirSync(join(dir, 'new'), { recursive: true });
     writeJson(join(dir, 'new', 'instructions.json'), file);
-    results.push({
+    const result = {
       benchmark: cell.benchmark,
       subject: cell.subject,
       entries: cell.entries,
       perUnit: file.instructionsPerUnit,
-    });
+    };
+    results.push(result);
+    dirs.set(result, dir);
   });
   for (const r of results) {
     if (r.subject.includes('@')) continue;
     const base =
       against === undefined
-        ? baseCount(root, r, cells, options.compareWith)
+        ? baseCount(dirs.get(r)!, options.compareWith)
         : results.find(
             (o) =>
               o.subject === `${r.subject}@${against.label}` && o.benchmark === r.benchmark && o.entries === r.entries,
@@ -218,10 +222,7 @@ export async function runInstructions(
     };
   }
   if (options.saveAs !== undefined) {
-    for (const cell of cells.filter((c) => !c.subject.includes('@'))) {
-      const dir = cellDir(root, cell.benchmark, cell.subject, cell.entries, cell.defaultEntries);
-      if (existsSync(join(dir, 'new'))) saveBaseline(dir, options.saveAs);
-    }
+    for (const r of results) if (!r.subject.includes('@')) saveBaseline(dirs.get(r)!, options.saveAs);
   }
   writeJson(join(root, 'summary.json'), { version: 1, measure: 'instructions', environment, results, skipped });
 
@@ -249,13 +250,8 @@ export async function runInstructions(
   return regressed.length === 0 ? 0 : 1;
 }
 
-/** The saved baseline's count of this cell, if there is one. */
-function baseCount(root: string, r: Counted, cells: CountCell[], baseline: string): number | undefined {
-  const cell = cells.find((c) => c.subject === r.subject && c.benchmark === r.benchmark && c.entries === r.entries)!;
-  const path = join(
-    cellDir(root, cell.benchmark, cell.subject, cell.entries, cell.defaultEntries),
-    baseline,
-    'instructions.json',
-  );
+/** The count saved as `baseline` in a cell's directory, if there is one. */
+function baseCount(dir: string, baseline: string): number | undefined {
+  const path = join(dir, baseline, 'instructions.json');
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as CountFile).instructionsPerUnit : undefined;
 }
