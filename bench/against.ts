@@ -24,6 +24,30 @@ export interface Against {
 const run = (command: string, args: string[], cwd: string): string =>
   execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
+const PREFIX = 'caro-against-';
+const LOCK_REASON = 'caro-cache-bench --against, pid ';
+
+/** Whether process `pid` is alive (it may belong to another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the worktrees of earlier --against runs whose process is gone (killed before it could clean up). */
+function removeAbandoned(root: string, progress: (text: string) => void): void {
+  for (const record of run('git', ['worktree', 'list', '--porcelain'], root).split('\n\n')) {
+    const path = /^worktree (.*)$/m.exec(record)?.[1];
+    const pid = new RegExp(`^locked ${LOCK_REASON}(\\d+)$`, 'm').exec(record)?.[1];
+    if (path === undefined || pid === undefined || alive(Number(pid))) continue;
+    progress(`--against: removing ${path}, left by process ${pid}\n`);
+    run('git', ['worktree', 'remove', '--force', '--force', path], root);
+  }
+}
+
 /**
  * Checks out `ref` of the repository this harness runs from, links this
  * checkout's installed dependencies into it (nothing is fetched), and builds
@@ -46,17 +70,24 @@ export function prepareAgainst(ref: string, progress: (text: string) => void): A
       },
     );
   }
-  const dir = mkdtempSync(join(tmpdir(), 'caro-against-'));
+  removeAbandoned(root, progress);
+  const dir = mkdtempSync(join(tmpdir(), PREFIX));
   const remove = () => {
     try {
-      run('git', ['worktree', 'remove', '--force', dir], root);
+      run('git', ['worktree', 'remove', '--force', '--force', dir], root);
     } catch {
       rmSync(dir, { recursive: true, force: true });
+      run('git', ['worktree', 'prune'], root);
     }
   };
   try {
     progress(`--against ${ref}: building ${commit.slice(0, 10)} in ${dir}\n`);
-    run('git', ['worktree', 'add', '--detach', dir, commit], root);
+    // Locked in the name of this process, so that a later run can tell a worktree left by a killed one.
+    run(
+      'git',
+      ['worktree', 'add', '--detach', '--lock', '--reason', `${LOCK_REASON}${process.pid}`, dir, commit],
+      root,
+    );
     if (!existsSync(join(dir, 'bench', 'package.json'))) {
       throw new RangeError(`${ref} has no harness package (bench/package.json): it predates caro-cache-bench`);
     }

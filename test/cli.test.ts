@@ -244,6 +244,18 @@ describe('the caro-cache-bench command line', () => {
 
     test('--against builds another version in a worktree and judges the change within the run', () => {
       const ab = join(out, 'against');
+      const root = join(require.resolve('caro-cache/package.json'), '..');
+      const git = (...args: string[]) => spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+      // Worktrees as a killed run and a live one would leave them: only the killed run's goes.
+      const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+      const plant = (name: string, pid: number) => {
+        const dir = join(mkdtempSync(join(tmpdir(), 'caro-against-')), name);
+        const reason = `caro-cache-bench --against, pid ${pid}`;
+        assert.equal(git('worktree', 'add', '--detach', '--lock', '--reason', reason, dir, 'HEAD').status, 0);
+        return dir;
+      };
+      const abandoned = plant('abandoned', gone);
+      const live = plant('live', process.pid);
       const run = harness(
         'get_model_hit',
         '--group',
@@ -275,9 +287,12 @@ describe('the caro-cache-bench command line', () => {
       const dir = /building [0-9a-f]{10} in (\S+)/.exec(run.stderr)?.[1];
       assert.ok(dir !== undefined, run.stderr);
       assert.ok(!existsSync(dir), dir);
-      const root = join(require.resolve('caro-cache/package.json'), '..');
-      const worktrees = spawnSync('git', ['worktree', 'list'], { cwd: root, encoding: 'utf8' }).stdout;
+      const worktrees = git('worktree', 'list').stdout;
       assert.ok(!worktrees.includes(dir), worktrees);
+      assert.ok(!worktrees.includes(abandoned) && !existsSync(abandoned), worktrees);
+      assert.match(run.stderr, /removing \S+abandoned, left by process \d+/);
+      assert.ok(worktrees.includes(live), worktrees);
+      assert.equal(git('worktree', 'remove', '--force', '--force', live).status, 0);
     });
 
     test('--against a ref that does not exist is refused before measuring', () => {
