@@ -32,6 +32,8 @@ export interface HubOrigin {
   cdnSeen: Seen[];
   /** Publishes a new version of a file on `main`; returns its commit. */
   publish(repo: string, file: string, data: Buffer): string;
+  /** Publishes new versions of several files on `main` in one commit; returns it. */
+  publishAll(repo: string, files: Record<string, Buffer>): string;
   /** Makes a repository gated: only `Bearer <token>` gets its files. */
   gate(repo: string, token: string): void;
   /**
@@ -99,18 +101,23 @@ export async function startHubOrigin(): Promise<HubOrigin> {
       .end();
   });
 
+  const publishAll = (repo: string, files: Record<string, Buffer>): string => {
+    const commit = sha256(Buffer.from(`commit ${++commits}`)).slice(0, 40);
+    for (const [file, data] of Object.entries(files)) {
+      const key = `${repo}/${file}`;
+      versions.set(key, [...(versions.get(key) ?? []), { commit, data, sha256: sha256(data) }]);
+      blobs.set(sha256(data), data);
+    }
+    return commit;
+  };
+
   return {
     endpoint,
     cdn,
     origin,
     cdnSeen,
-    publish(repo, file, data) {
-      const commit = sha256(Buffer.from(`commit ${++commits}`)).slice(0, 40);
-      const key = `${repo}/${file}`;
-      versions.set(key, [...(versions.get(key) ?? []), { commit, data, sha256: sha256(data) }]);
-      blobs.set(sha256(data), data);
-      return commit;
-    },
+    publish: (repo, file, data) => publishAll(repo, { [file]: data }),
+    publishAll,
     gate(repo, token) {
       gates.set(repo, token);
     },

@@ -593,27 +593,29 @@ describe('ModelCache', () => {
     await reopened.close();
   });
 
-  test('a journal of the previous format is rewritten in this one at open', async () => {
-    const dir = freshDir();
-    const store = await ModelCache.open({ dir });
-    await store.add('a', source('a').path);
-    await store.close();
-    const journal = join(dir, 'journal');
-    const [header, ...rest] = readFileSync(journal, 'utf8').split('\n');
-    const old = JSON.parse(header.replace(/^\d+ [0-9a-f]{8} /, '')) as Record<string, unknown>;
-    writeFileSync(
-      journal,
-      [
-        encodeRecord({ ...old, t: 'journal', v: 1 })
-          .toString()
-          .trim(),
-        ...rest,
-      ].join('\n'),
-    );
-    const reopened = await ModelCache.open({ dir });
-    assert.deepEqual(ids(reopened), ['a']);
-    await reopened.close();
-    assert.match(readFileSync(journal, 'utf8').split('\n')[0], /"v":3/);
+  test('journals of earlier formats (1, 3) are rewritten in this one (4) at open', async () => {
+    for (const version of [1, 3]) {
+      const dir = freshDir();
+      const store = await ModelCache.open({ dir });
+      await store.add('a', source('a').path);
+      await store.close();
+      const journal = join(dir, 'journal');
+      const [header, ...rest] = readFileSync(journal, 'utf8').split('\n');
+      const old = JSON.parse(header.replace(/^\d+ [0-9a-f]{8} /, '')) as Record<string, unknown>;
+      writeFileSync(
+        journal,
+        [
+          encodeRecord({ ...old, t: 'journal', v: version })
+            .toString()
+            .trim(),
+          ...rest,
+        ].join('\n'),
+      );
+      const reopened = await ModelCache.open({ dir });
+      assert.deepEqual(ids(reopened), ['a']);
+      await reopened.close();
+      assert.match(readFileSync(journal, 'utf8').split('\n')[0], /"v":4/);
+    }
   });
 
   test('calls take effect in the order they were made: add then remove, add then clear', async () => {

@@ -65,6 +65,8 @@ interface Command {
   details?: string;
   options: Options;
   positionals: number;
+  /** The last argument may repeat: `positionals` is then the fewest. */
+  repeats?: boolean;
   run(
     store: () => Promise<ModelCache>,
     positionals: string[],
@@ -108,7 +110,8 @@ function table(rows: string[][]): string {
 }
 
 function describeModel(verb: string, model: CachedModel): string {
-  return `${verb} ${printable(model.id)}: ${formatBytes(model.bytes)}, sha256 ${model.sha256}\n${model.path}`;
+  const files = model.files === undefined ? '' : ` in ${model.files.length} files`;
+  return `${verb} ${printable(model.id)}: ${formatBytes(model.bytes)}${files}, sha256 ${model.sha256}\n${model.path}`;
 }
 
 /** A progress bar on stderr, redrawn at most every 100 ms; `done()` clears it. */
@@ -195,7 +198,7 @@ Prints the model's path. Least recently used models are evicted until it fits.`,
     },
   },
   fetch: {
-    args: '<id> <url | hf://owner/repo/file[@revision]> [--sha256 HEX] [--revalidate]',
+    args: '<id> <url | hf://owner/repo/file[@revision]>... [--sha256 HEX] [--revalidate]',
     summary: 'download <url> as <id> unless the store has it (resumes interrupted transfers)',
     details: `  --sha256 HEX   refuse the download unless its SHA-256 is HEX (a model present with
                  another SHA-256 is downloaded again)
@@ -203,14 +206,16 @@ Prints the model's path. Least recently used models are evicted until it fits.`,
                  download it again only if its ETag did; a pinned commit is never asked
 
 hf://owner/repo/file@revision resolves to <endpoint>/owner/repo/resolve/revision/file
-(revision: default main). A gated model needs a token: $HF_TOKEN, or the token file
+(revision: default main). Several sources make one multi-file model (a safetensors
+model's shards, config and tokenizer): one directory, kept and evicted as one. A gated model needs a token: $HF_TOKEN, or the token file
 huggingface-cli login writes ($HF_HOME/token); it is sent to the endpoint's host only.
 
 Prints the model's path; a progress bar on stderr when it is a terminal. Interrupted
 (Ctrl-C), it keeps what it downloaded: the same fetch again resumes there.`,
     options: { sha256: { type: 'string' }, revalidate: { type: 'boolean', default: false } },
     positionals: 2,
-    async run(open, [id, url], values) {
+    repeats: true,
+    async run(open, [id, ...urls], values) {
       const store = await open();
       const bar = process.stderr.isTTY ? progressBar(id) : undefined;
       // Closing the store cancels the download and keeps its bytes for the next fetch.
@@ -222,7 +227,7 @@ Prints the model's path; a progress bar on stderr when it is a terminal. Interru
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       try {
-        const model = await store.fetch(id, url, {
+        const model = await store.fetch(id, urls.length === 1 ? urls[0] : urls, {
           sha256: values.sha256 as string | undefined,
           onProgress: bar?.update,
           freshness: values.revalidate ? 'revalidate' : undefined,
@@ -379,11 +384,11 @@ export async function runStoreCommand(name: string, args: string[]): Promise<num
     console.log(usage(name, command));
     return 0;
   }
-  if (positionals.length !== command.positionals) {
+  if (positionals.length < command.positionals || (positionals.length > command.positionals && !command.repeats)) {
     const wanted =
       command.positionals === 0
         ? 'no arguments'
-        : `${command.positionals} argument${command.positionals === 1 ? '' : 's'}`;
+        : `${command.repeats ? 'at least ' : ''}${command.positionals} argument${command.positionals === 1 ? '' : 's'}`;
     throw new RangeError(
       `${name} takes ${wanted}, got ${positionals.length}: usage: caro-cache ${name} ${command.args}`,
     );

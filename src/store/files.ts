@@ -2,8 +2,8 @@
 // reading, and the fsyncs that make a rename or a write durable.
 
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsync, openSync, unlinkSync } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { closeSync, createReadStream, fsync, openSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdir, open, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 // Opening and closing are synchronous (one cheap metadata call each, where a
@@ -95,12 +95,14 @@ export async function copyHashing(source: string, dest: string): Promise<Hashed>
   return { bytes, sha256: hash.digest('hex') };
 }
 
-/** Removes a file; a file already gone is fine. */
+/** Removes a file, or a multi-file model's directory with what it holds; one already gone is fine. */
 export async function removeFile(path: string): Promise<void> {
   try {
     await unlink(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EPERM') await rm(path, { recursive: true, force: true });
+    else if (code !== 'ENOENT') throw error;
   }
 }
 
@@ -109,6 +111,10 @@ export function removeFileSync(path: string): void {
   try {
     unlinkSync(path);
   } catch {
-    // Gone already, or left for a later try.
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Gone already, or left for a later try.
+    }
   }
 }

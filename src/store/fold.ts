@@ -10,30 +10,8 @@
 
 import { isId, isModelFileName, isSha256 } from './ids.js';
 import type { JournalRecord } from './journal.js';
-
-/** Where a model came from, as the server named it; each field only when known. */
-export interface Provenance {
-  /** What it was fetched from: the URL or `hf://` source given. */
-  source?: string;
-  /** The Hub revision asked for (a branch, tag or commit). */
-  revision?: string;
-  /** The commit the Hub resolved it to (X-Repo-Commit). */
-  commit?: string;
-  /** The file's ETag (the Hub's X-Linked-Etag, else the ETag). */
-  etag?: string;
-}
-
-const PROVENANCE = ['source', 'revision', 'commit', 'etag'] as const;
-
-/** The provenance fields of a record or sidecar that are strings; the rest is ignored. */
-export function provenanceOf(value: Record<string, unknown>): Provenance {
-  const provenance: Provenance = {};
-  for (const key of PROVENANCE) {
-    const field = value[key];
-    if (typeof field === 'string' && field.length <= 4096) provenance[key] = field;
-  }
-  return provenance;
-}
+import { filesOf, type ModelFile } from './model-files.js';
+import { provenanceOf, type Provenance } from './provenance.js';
 
 /** A model as the journal records it. */
 export interface ModelRecord extends Provenance {
@@ -48,6 +26,8 @@ export interface ModelRecord extends Provenance {
   accessed: number;
   /** `verify` found the file corrupt: it is not served. */
   bad: boolean;
+  /** A multi-file model's files (model-files.ts): then `file` is a directory. */
+  files?: ModelFile[];
 }
 
 export type Mention = { kind: 'add'; model: ModelRecord } | { kind: 'touch'; at: number } | { kind: 'rm' };
@@ -72,8 +52,12 @@ export function modelOf(record: JournalRecord): ModelRecord | undefined {
   if (!isId(id) || !isModelFileName(file) || !isSha256(sha256)) return undefined;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string')
     return undefined;
+  const files = filesOf(record);
+  if (files === null) return undefined;
   const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || 0;
-  return { id, file, bytes, sha256, addedAt, accessed, bad: false, ...provenanceOf(record) };
+  const model: ModelRecord = { id, file, bytes, sha256, addedAt, accessed, bad: false, ...provenanceOf(record) };
+  if (files !== undefined) model.files = files;
+  return model;
 }
 
 /**

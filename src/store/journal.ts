@@ -20,9 +20,10 @@ import { fsyncDir, fsyncFd } from './files.js';
 /**
  * The format this version writes. Readers refuse newer journals, since
  * compaction would drop the records they do not know. 2: `limit` records, and
- * `add` records that carry the ids they evicted. 3: `bad` records.
+ * `add` records that carry the ids they evicted. 3: `bad` records. 4: `add`
+ * records of multi-file models, which carry their `files`.
  */
-export const JOURNAL_VERSION = 3;
+export const JOURNAL_VERSION = 4;
 
 /** A record: any JSON object with a string type tag `t`. */
 export type JournalRecord = { t: string } & Record<string, unknown>;

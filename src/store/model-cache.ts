@@ -29,7 +29,15 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from '../cache/cache.js';
 import { checkOptions, describe } from '../cache/check.js';
 import type { BackendName, Cache } from '../cache/types.js';
-import { checkSignal, checkTimeout, download, probe, waitPatiently, type Patience } from './download.js';
+import {
+  checkSignal,
+  checkTimeout,
+  download,
+  probe,
+  waitPatiently,
+  type Downloaded,
+  type Patience,
+} from './download.js';
 import { ChecksumMismatchError, DiskError, ModelNotFoundError, ModelTooLargeError } from './errors.js';
 import {
   copyHashing,
@@ -41,7 +49,7 @@ import {
   removeFileSync,
   type Hashed,
 } from './files.js';
-import { foldRecords, type ModelRecord, type Provenance } from './fold.js';
+import { foldRecords, type ModelRecord } from './fold.js';
 import { checkEndpoint, DEFAULT_ENDPOINT, envFlag, findToken, isCommit, parseSource, type Source } from './hub.js';
 import { checkId, checkPath, checkSha256, fileNameFor } from './ids.js';
 import { InFlight, type Progress } from './inflight.js';
@@ -61,18 +69,23 @@ import {
 } from './recovery.js';
 import { markRemoved, removedName, removeModelFile, writeMeta } from './sidecar.js';
 import { parseSize } from './sizes.js';
+import { fileNameOf, fileRecords, hashModel, manifestSha256, stageFile, type ModelFile } from './model-files.js';
+import { provenance, type Provenance } from './provenance.js';
 
 export interface CachedModel extends Provenance {
   id: string;
-  /** Absolute path of the model's file in the store. */
+  /** Absolute path of the model's file in the store; of its directory for a multi-file model. */
   path: string;
+  /** Bytes of its file, or of all its files. */
   bytes: number;
-  /** SHA-256 of the file's content, lower-case hex. */
+  /** SHA-256 of the file's content, lower-case hex; of the manifest of its files for a multi-file model (model-files.ts). */
   sha256: string;
   /** ISO 8601. */
   addedAt: string;
   /** ISO 8601. */
   lastAccessed: string;
+  /** A multi-file model's files, each at `path/<name>`; absent for a single file. */
+  files?: ModelFile[];
 }
 
 export interface ModelCacheOptions {
@@ -256,12 +269,15 @@ function netOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv = process
 /** One fetch's download, as fetch checked it. */
 interface Request {
   id: string;
-  source: Source;
+  /** What is downloaded: the model's file, or each file of a multi-file model. */
+  sources: Source[];
+  /** A multi-file model's file names, one per source; undefined for a single file. */
+  names: string[] | undefined;
   expected: string | undefined;
   /** Ask the server whether the model the store has changed before serving it. */
   revalidate: boolean;
-  /** Headers for the source's origin: the token, the headers options. */
-  headers: Record<string, string>;
+  /** Headers for each source's origin: the token, the headers options. */
+  headers: Record<string, string>[];
   idleTimeoutMs: number | undefined;
 }
 
@@ -294,18 +310,9 @@ function addRecord(entry: Entry, evicted: string[] = []): JournalRecord {
     at: entry.accessed,
     ...provenance(entry),
   };
+  if (entry.files !== undefined) record.files = fileRecords(entry.files);
   if (evicted.length > 0) record.evicted = evicted;
   return record;
-}
-
-/** The provenance fields of a model that are known. */
-function provenance(from: Provenance): Provenance {
-  const known: Provenance = {};
-  if (from.source !== undefined) known.source = from.source;
-  if (from.revision !== undefined) known.revision = from.revision;
-  if (from.commit !== undefined) known.commit = from.commit;
-  if (from.etag !== undefined) known.etag = from.etag;
-  return known;
 }
 
 function checkString(value: unknown, name: string): string | undefined {
@@ -332,6 +339,14 @@ function checkHeaders(value: unknown, name: string): Record<string, string> {
     headers[key.toLowerCase()] = field;
   }
   return headers;
+}
+
+/** Whether what the store has of a file is of the revision a source asks for. */
+function sameRevision(has: Provenance | undefined, source: Source): boolean {
+  const revision = source.hub?.revision;
+  if (has === undefined) return false;
+  if (revision === undefined) return true;
+  return isCommit(revision) ? has.commit === revision : has.revision === undefined || has.revision === revision;
 }
 
 const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
@@ -626,7 +641,12 @@ export class ModelCache {
    * found corrupt) downloads `url` into a temporary file, resuming with Range
    * requests after an interrupted transfer, verifies it and adds it. `url` is
    * an http(s) URL or `hf://<owner>/<repo>/<file>[@<revision>]` (hub.ts). A
-   * model pinned to a commit is served without a request; one of a branch
+   * list of them is a multi-file model: its files are downloaded one after
+   * another into one directory, the model's `path`, named by their paths in
+   * the repository (or the last part of each URL), and are added, sized,
+   * evicted and verified together; a model the store has with another set of
+   * files is downloaded again. A model pinned to a commit is served without
+   * a request; one of a branch
    * follows `freshness`. Offline, a miss is a ModelNotFoundError. One
    * download per id: concurrent calls share it, and other processes and
    * ModelCache objects on this directory wait for it (the per-id lock in
@@ -634,12 +654,14 @@ export class ModelCache {
    * `deadlineMs`) rejects at once; the download stops when no call waits for
    * it any more, keeping its bytes for the next fetch.
    */
-  async fetch(id: string, url: string, options?: FetchOptions): Promise<CachedModel> {
+  async fetch(id: string, url: string | readonly string[], options?: FetchOptions): Promise<CachedModel> {
     this.#check();
     checkId(id);
-    const source = parseSource(url, this.#net.endpoint, 'url');
+    const { sources, names } = this.#sources(url);
     const o = checkOptions(options);
     const expected = checkSha256(o.sha256, 'options.sha256');
+    if (expected !== undefined && names !== undefined)
+      throw new RangeError('options.sha256 is for a single file; a multi-file model is checked file by file');
     const onProgress = o.onProgress;
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
@@ -654,33 +676,47 @@ export class ModelCache {
     const headers = { ...this.#net.headers, ...checkHeaders(o.headers, 'options.headers') };
     patience.signal?.throwIfAborted();
     // What never changes, or what may not be asked about, is not revalidated.
-    const revalidate =
-      freshness === 'revalidate' && !this.#net.offline && !(source.hub !== undefined && isCommit(source.hub.revision));
+    const pinned = sources.every((source) => source.hub !== undefined && isCommit(source.hub.revision));
+    const revalidate = freshness === 'revalidate' && !this.#net.offline && !pinned;
+    const request: Request = {
+      id,
+      sources,
+      names,
+      expected,
+      revalidate,
+      headers: sources.map((source) => this.#requestHeaders(source, headers, token)),
+      idleTimeoutMs,
+    };
     const present = this.#index.peek(id);
-    if (present !== undefined && this.#servable(present, expected, source) && !revalidate) return this.get(id)!;
+    if (present !== undefined && this.#servable(present, request) && !revalidate) return this.get(id)!;
     if (this.#net.offline) {
       this.#misses++;
       throw new ModelNotFoundError(
         id,
         this.#dir,
-        `offline mode is on ($CARO_CACHE_OFFLINE, $HF_HUB_OFFLINE or the offline option), so ${JSON.stringify(source.text)} is not downloaded`,
+        `offline mode is on ($CARO_CACHE_OFFLINE, $HF_HUB_OFFLINE or the offline option), so ${sources.map((source) => JSON.stringify(source.text)).join(', ')} ${sources.length === 1 ? 'is' : 'are'} not downloaded`,
       );
     }
     this.#misses++;
     this.#writable('fetch');
-    const request: Request = {
-      id,
-      source,
-      expected,
-      revalidate,
-      headers: this.#requestHeaders(source, headers, token),
-      idleTimeoutMs,
-    };
     // Registered before the first await, so a remove or clear called next waits for it.
     return this.#inflight.adding(
       id,
       this.#track(() => this.#getOrDownload(request, onProgress as Progress | undefined, patience)),
     );
+  }
+
+  /** fetch's `url`: one source, or a multi-file model's list of them, with the names of its files. */
+  #sources(url: unknown): { sources: Source[]; names: string[] | undefined } {
+    if (!Array.isArray(url)) return { sources: [parseSource(url, this.#net.endpoint, 'url')], names: undefined };
+    if (url.length === 0) throw new RangeError('url must not be an empty list: a multi-file model needs a file');
+    const sources = url.map((text: unknown, i) => parseSource(text, this.#net.endpoint, `url[${i}]`));
+    const names = sources.map((source, i) => fileNameOf(source, `url[${i}]`));
+    names.forEach((name, i) => {
+      const first = names.indexOf(name);
+      if (first !== i) throw new RangeError(`url[${i}] names the file ${JSON.stringify(name)}, as url[${first}] does`);
+    });
+    return { sources, names };
   }
 
   /** The headers of a fetch: the token goes to the endpoint's origin only. */
@@ -697,12 +733,13 @@ export class ModelCache {
    * then the store is looked at again.
    */
   async #getOrDownload(request: Request, onProgress: Progress | undefined, patience: Patience): Promise<CachedModel> {
-    const { id, source, expected } = request;
+    const { id, expected } = request;
+    const url = request.sources[0].url;
     for (;;) {
       let shared = this.#inflight.download(id);
       if (shared === undefined) {
         const present = this.#index.peek(id);
-        if (present !== undefined && !request.revalidate && this.#servable(present, expected, source))
+        if (present !== undefined && !request.revalidate && this.#servable(present, request))
           return this.#used(this.#index.get(id)!);
         shared = this.#inflight.share(id, expected, (listeners, controller) =>
           this.#closed
@@ -712,12 +749,12 @@ export class ModelCache {
       }
       if (shared.expected === expected) {
         const leave = this.#inflight.join(id, shared, onProgress);
-        return { ...(await waitPatiently(shared.promise, source.url, patience, leave)) };
+        return { ...(await waitPatiently(shared.promise, url, patience, leave)) };
       }
       // Its failure is not this call's; giving up is.
       await waitPatiently(
         shared.promise.catch(() => {}),
-        source.url,
+        url,
         patience,
         () => {},
       );
@@ -765,7 +802,7 @@ export class ModelCache {
       const result: VerifyResult = { valid: [], corrupted: [], missing: [], quarantined: [] };
       const check = async (entry: Entry): Promise<'valid' | 'corrupted' | 'missing'> => {
         try {
-          const { bytes, sha256 } = await hashFile(entry.path);
+          const { bytes, sha256 } = await hashModel(entry.path, entry.files);
           return bytes === entry.bytes && sha256 === entry.sha256 ? 'valid' : 'corrupted';
         } catch (error) {
           if (code(error) === 'ENOENT' || code(error) === 'ENOTDIR') return 'missing';
@@ -882,18 +919,19 @@ export class ModelCache {
   }
 
   /**
-   * Whether an entry can be handed out: not found corrupt, with the expected
-   * content, of the revision asked for (a pinned commit must be the one
-   * recorded; a branch the one fetched, when one was), and its file there.
+   * Whether an entry can be handed out: not found corrupt, its file there
+   * and, for a fetch, with the expected content, the files asked for, and of
+   * the revision asked for (a pinned commit must be the one recorded; a
+   * branch the one fetched, when one was), file by file.
    */
-  #servable(entry: Entry, expected?: string, source?: Source): boolean {
-    const revision = source?.hub?.revision;
-    const sameRevision =
-      revision === undefined ||
-      (isCommit(revision) ? entry.commit === revision : entry.revision === undefined || entry.revision === revision);
-    return (
-      !entry.bad && (expected === undefined || entry.sha256 === expected) && sameRevision && existsSync(entry.path)
-    );
+  #servable(entry: Entry, request?: Request): boolean {
+    if (entry.bad || !existsSync(entry.path)) return false;
+    if (request === undefined) return true;
+    if (request.expected !== undefined && entry.sha256 !== request.expected) return false;
+    const { names, sources } = request;
+    if (names === undefined) return entry.files === undefined && sameRevision(entry, sources[0]);
+    const files = new Map(entry.files?.map((f) => [f.name, f]));
+    return files.size === names.length && names.every((name, i) => sameRevision(files.get(name), sources[i]));
   }
 
   /** Notes a use of an entry the index has just made most recent; it is appended later. */
@@ -924,6 +962,7 @@ export class ModelCache {
       addedAt: entry.addedAt,
       lastAccessed: iso(entry.accessed),
       ...provenance(entry),
+      ...(entry.files === undefined ? {} : { files: entry.files.map((f) => ({ ...f })) }),
     };
   }
 
@@ -1147,8 +1186,12 @@ export class ModelCache {
     }
   }
 
-  /** Places a staged file (a temporary file in tmp/) as the model `id`, evicting what must go. Under the lock. */
-  #commit(id: string, temp: string, hashed: Hashed, from: Provenance = {}): Promise<CachedModel> {
+  /**
+   * Places a staged file (a temporary file in tmp/, or a multi-file model's
+   * directory there, with its `files`) as the model `id`, evicting what must
+   * go. Under the lock.
+   */
+  #commit(id: string, temp: string, hashed: Hashed, from: Provenance = {}, files?: ModelFile[]): Promise<CachedModel> {
     return this.#session(async () => {
       // Another process may have lowered the limit since the caller checked.
       this.#checkFits(hashed.bytes, `the model ${JSON.stringify(id)}`);
@@ -1168,10 +1211,16 @@ export class ModelCache {
         touched: 0,
         ...provenance(from),
       };
+      if (files !== undefined) entry.files = files;
       // The sidecar goes first: every model's file in models/ has one.
       await removeFile(join(this.#models, removedName(file)));
       await writeMeta(this.#models, entry);
+      // A rename replaces a file but not a directory: a copy of the same
+      // content there (one found corrupt) is moved aside first, as a rename over it would drop it.
+      const aside = files !== undefined && existsSync(path) ? this.#tempPath('part') : undefined;
+      if (aside !== undefined) renameSync(path, aside);
       renameSync(temp, path);
+      if (aside !== undefined) await removeFile(aside);
       if (previous !== undefined) previous.touched = 0;
       this.#victims = [];
       this.#index.set(id, entry, hashed.bytes);
@@ -1225,15 +1274,13 @@ export class ModelCache {
    * dies loses to the next taker, who resumes its partial.
    */
   async #download(request: Request, listeners: Set<Progress>, controller: AbortController): Promise<CachedModel> {
-    const { id, source, expected } = request;
+    const { id } = request;
     const servable = (entry: Entry | undefined): entry is Entry =>
-      entry !== undefined && this.#servable(entry, expected, source);
+      entry !== undefined && this.#servable(entry, request);
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
-    if (servable(found) && request.revalidate) {
-      const version = await probe(source.url, { headers: request.headers, signal: controller.signal });
-      if (found.etag !== undefined && version.etag === found.etag) return this.#serve(found);
-    } else if (servable(found)) return this.#serve(found);
+    if (servable(found) && (!request.revalidate || (await this.#unchanged(found, request, controller.signal))))
+      return this.#serve(found);
     this.#check();
     await makeDir(this.#locks);
     const release = await acquireLock(join(this.#locks, `${partialKey(id, '')}.lock`), {
@@ -1259,10 +1306,88 @@ export class ModelCache {
     return this.#used(entry);
   }
 
-  /** The transfer of a download, into a partial that a later fetch (in any process) can resume, then the commit. */
+  /** Whether the server still names the version the store has of every file (one HEAD each); false when one was never recorded. */
+  async #unchanged(entry: Entry, request: Request, signal: AbortSignal): Promise<boolean> {
+    const files = new Map(entry.files?.map((f) => [f.name, f]));
+    for (const [i, source] of request.sources.entries()) {
+      const etag = request.names === undefined ? entry.etag : files.get(request.names[i])?.etag;
+      if (etag === undefined) return false;
+      const version = await probe(source.url, { headers: request.headers[i], signal });
+      if (version.etag !== etag) return false;
+    }
+    return true;
+  }
+
+  /** The transfer of a download (a multi-file model's, file by file), then the commit. */
   async #transfer(request: Request, listeners: Set<Progress>, controller: AbortController): Promise<CachedModel> {
-    const { id, source, expected } = request;
-    const url = source.url;
+    const { id, sources, names, expected } = request;
+    const from = (source: Source, fetched: Downloaded): Provenance => ({
+      source: source.text,
+      revision: source.hub?.revision,
+      commit: fetched.commit,
+      etag: fetched.etag,
+    });
+    if (names === undefined) {
+      return this.#transferFile(request, 0, 0, listeners, controller, (temp, fetched) => {
+        if (expected !== undefined && fetched.sha256 !== expected)
+          throw new ChecksumMismatchError(`GET ${sources[0].url} (options.sha256)`, expected, fetched.sha256);
+        return this.#commit(id, temp, fetched, from(sources[0], fetched));
+      });
+    }
+    // The files are gathered in a directory in tmp/, which becomes the model's in one rename.
+    const dir = this.#tempPath('part');
+    activeTemps.add(dir);
+    let committed = false;
+    try {
+      await makeDir(dir);
+      const files: ModelFile[] = [];
+      let bytes = 0;
+      for (const [i, source] of sources.entries()) {
+        const fetched = await this.#transferFile(request, i, bytes, listeners, controller, async (temp, got) => {
+          await stageFile(dir, names[i], temp);
+          return got;
+        });
+        files.push({
+          name: names[i],
+          bytes: fetched.bytes,
+          sha256: fetched.sha256,
+          ...provenance(from(source, fetched)),
+        });
+        bytes += fetched.bytes;
+      }
+      // The model's provenance is its first Hub file's: a model's files come from one repository and revision.
+      const hub = files.find((_, i) => sources[i].hub !== undefined) ?? files[0];
+      const model = await this.#commit(
+        id,
+        dir,
+        { bytes, sha256: manifestSha256(files) },
+        { revision: hub.revision, commit: hub.commit },
+        files,
+      );
+      committed = true;
+      return model;
+    } finally {
+      activeTemps.delete(dir);
+      if (!committed) await removeFile(dir);
+    }
+  }
+
+  /**
+   * Downloads the `i`th source of a request into a partial that a later fetch
+   * (in any process) can resume, and hands the finished file to `use`, which
+   * moves it away. `before`: bytes of the model's files downloaded already,
+   * which count towards the limit and the progress.
+   */
+  async #transferFile<T>(
+    request: Request,
+    i: number,
+    before: number,
+    listeners: Set<Progress>,
+    controller: AbortController,
+    use: (temp: string, fetched: Downloaded) => Promise<T>,
+  ): Promise<T> {
+    const { id } = request;
+    const url = request.sources[i].url;
     const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, isLive);
     const temp = claim?.path ?? this.#tempPath('download');
     activeTemps.add(temp);
@@ -1272,15 +1397,15 @@ export class ModelCache {
       const fetched = await download(url, temp, {
         signal: controller.signal,
         idleTimeoutMs: request.idleTimeoutMs,
-        headers: request.headers,
-        maxBytes: this.#maxBytes,
+        headers: request.headers[i],
+        maxBytes: this.#maxBytes - before,
         resume: claim?.resume,
         keepPartial: claim !== undefined,
         onDurable: claim === undefined ? undefined : (partial) => recordPartial(claim.meta, url, partial),
         onProgress: (done, total) => {
           for (const listener of listeners) {
             try {
-              listener(done, total);
+              listener(before + done, total === undefined ? undefined : before + total);
             } catch {
               // A progress callback's failure is not the download's.
             }
@@ -1290,14 +1415,7 @@ export class ModelCache {
         throw error instanceof DiskError ? error.forModel(id) : error;
       });
       downloaded = true;
-      if (expected !== undefined && fetched.sha256 !== expected)
-        throw new ChecksumMismatchError(`GET ${url} (options.sha256)`, expected, fetched.sha256);
-      return await this.#commit(id, temp, fetched, {
-        source: source.text,
-        revision: source.hub?.revision,
-        commit: fetched.commit,
-        etag: fetched.etag,
-      });
+      return await use(temp, fetched);
     } finally {
       activeTemps.delete(temp);
       this.#downloads.delete(controller);

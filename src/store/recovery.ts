@@ -7,9 +7,10 @@
 
 import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, hashFile, makeDir, removeFile } from './files.js';
+import { fsyncDir, makeDir, removeFile } from './files.js';
 import type { ModelRecord } from './fold.js';
 import { isJournalTemp } from './journal.js';
+import { hashModel } from './model-files.js';
 import { PARTIAL_NAME, worthKeeping } from './partials.js';
 import { classify, metaName, readMeta, removedName } from './sidecar.js';
 
@@ -53,10 +54,10 @@ export function planModels(models: string, owned: ReadonlySet<string>): ModelsPl
   return plan;
 }
 
-/** Whether a candidate's file still holds what its sidecar says. */
-export async function matches(models: string, candidate: { file: string; bytes: number; sha256: string }) {
+/** Whether a candidate's file (or directory) still holds what its sidecar says. */
+export async function matches(models: string, candidate: Omit<ModelRecord, 'accessed' | 'bad'>) {
   try {
-    const { bytes, sha256 } = await hashFile(join(models, candidate.file));
+    const { bytes, sha256 } = await hashModel(join(models, candidate.file), candidate.files);
     return bytes === candidate.bytes && sha256 === candidate.sha256;
   } catch {
     return false;

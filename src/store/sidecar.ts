@@ -1,8 +1,8 @@
 // The record kept beside each model's file, so that a lost or damaged journal
 // can be rebuilt from the files:
 //
-//   models/<file>.meta.json   { id, bytes, sha256, addedAt, source?, revision?, commit?, etag? }:
-//                             the model this file is
+//   models/<file>.meta.json   { id, bytes, sha256, addedAt, source?, revision?, commit?, etag?, files? }:
+//                             the model this file (or a multi-file model's directory) is
 //   models/<file>.removed     the model's removal has begun (its record may be on the disk)
 //
 // A removal renames the first into the second before its record is written,
@@ -13,8 +13,10 @@
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncFd, removeFile } from './files.js';
-import { provenanceOf, type ModelRecord } from './fold.js';
+import type { ModelRecord } from './fold.js';
 import { fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
+import { filesOf, fileRecords } from './model-files.js';
+import { provenanceOf } from './provenance.js';
 
 const META = '.meta.json';
 const REMOVED = '.removed';
@@ -36,8 +38,18 @@ export function classify(name: string): { kind: 'model' | 'meta' | 'removed' | '
 
 /** Writes and flushes the sidecar of a model (the directory is flushed by the caller, with the model's rename). */
 export async function writeMeta(models: string, model: ModelRecord): Promise<void> {
-  const { id, bytes, sha256, addedAt, source, revision, commit, etag } = model;
-  const data = JSON.stringify({ id, bytes, sha256, addedAt, source, revision, commit, etag });
+  const { id, bytes, sha256, addedAt, source, revision, commit, etag, files } = model;
+  const data = JSON.stringify({
+    id,
+    bytes,
+    sha256,
+    addedAt,
+    source,
+    revision,
+    commit,
+    etag,
+    files: files && fileRecords(files),
+  });
   const fd = openSync(join(models, metaName(model.file)), 'w');
   try {
     writeSync(fd, data);
@@ -61,7 +73,10 @@ export function readMeta(models: string, file: string): Omit<ModelRecord, 'acces
     return undefined;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return undefined;
   if (fileNameFor(id, sha256) !== file) return undefined;
-  return { id, file, bytes, sha256, addedAt, ...provenanceOf(fields) };
+  const files = filesOf(fields);
+  if (files === null) return undefined;
+  const meta = { id, file, bytes, sha256, addedAt, ...provenanceOf(fields) };
+  return files === undefined ? meta : { ...meta, files };
 }
 
 /**
