@@ -1,16 +1,19 @@
 // Faults of the store's lock made for real: processes in separate PID
 // namespaces sharing one store (containers on one cache volume, each pid 1),
 // a lock naming a reused pid or a zombie, a dangling symbolic link named
-// `lock`, an empty lock, and a disk that fills up while the lock is written.
+// `lock`, an empty lock, a disk that fills up while the lock is written, and
+// a partial download being written from another PID namespace.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   closeSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -225,4 +228,32 @@ describe('lock faults', () => {
       await acquireLock(join(dir, 'lock'), { timeoutMs: 0 })
     )();
   });
+
+  test(
+    "a partial download written from another PID namespace is neither collected nor taken over by this one's gc",
+    { skip: noNamespaces },
+    async () => {
+      // The writer's namespace, as a container would have it, named in its partial's file name (holder.ts).
+      const foreign = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'readlink', '/proc/self/ns/pid'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+      assert.notEqual(foreign, readlinkSync('/proc/self/ns/pid'));
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+      const tag = createHash('sha256').update(`${boot}\n${foreign}`).digest('hex').slice(0, 8);
+      // Its pid there is one that no process has here.
+      let pid = 40_000;
+      while (existsSync(`/proc/${pid}`)) pid++;
+      const dir = await newStore('foreign-partial');
+      const name = `${pid}-${tag}${'b'.repeat(32)}`;
+      writeFileSync(join(dir, 'tmp', `${name}.download`), Buffer.alloc(4096, 1));
+      writeFileSync(
+        join(dir, 'tmp', `${name}.json`),
+        JSON.stringify({ url: 'http://127.0.0.1:9/m', bytes: 4096, validator: '"v"' }),
+      );
+      const store = await ModelCache.open({ dir });
+      await store.gc();
+      await store.close();
+      assert.deepEqual(readdirSync(join(dir, 'tmp')).sort(), [`${name}.download`, `${name}.json`]);
+    },
+  );
 });

@@ -112,14 +112,14 @@ export function liveness(holder: Holder): Liveness {
 
 /** This process's boot and PID namespace, in the names of its temporary files. */
 const namespaceTag = createHash('sha256').update(`${self.bootId}\n${self.pidNamespace}`).digest('hex').slice(0, 8);
-/** A temporary file named by `tempName`: pid, namespace tag, random part. */
-const TAGGED_TEMP = /^\d+-([0-9a-f]{8})[0-9a-f]{16}\.(part|download)$/;
+/** A temporary file named by `tempName` (pid, namespace tag, random part) or a partial download (the tag, then its key). */
+const TAGGED_TEMP = /^\d+-([0-9a-f]{8})(?:[0-9a-f]{16}|[0-9a-f]{32})\.(part|download|json)$/;
 /** A writer in another namespace is taken to be alive while its file changed this recently. */
 const FOREIGN_TEMP_QUIET_MS = 10 * 60_000;
 
-/** A name for a temporary file of this process (`<pid>-<hex>.<kind>`). */
-export function tempName(kind: string): string {
-  return `${process.pid}-${namespaceTag}${randomBytes(8).toString('hex')}.${kind}`;
+/** A name for a temporary file of this process (`<pid>-<hex>.<kind>`); `body` (hex) names it, else a random part. */
+export function tempName(kind: string, body = randomBytes(8).toString('hex')): string {
+  return `${process.pid}-${namespaceTag}${body}.${kind}`;
 }
 
 /**

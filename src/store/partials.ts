@@ -3,10 +3,13 @@
 // the same model is fetched from the same URL.
 //
 // In <dir>/tmp/, beside the other temporary files:
-//   <pid>-<key>.download   the bytes so far; <pid> is the process writing it
-//   <pid>-<key>.json       { url, bytes, validator, total }: how many of those
-//                          bytes are flushed to the disk, of which version
-// <key> is a hash of the model id and the URL. A process takes over a partial
+//   <pid>-<tag><key>.download  the bytes so far; <pid> is the process writing it
+//   <pid>-<tag><key>.json      { url, bytes, validator, total }: how many of
+//                              those bytes are flushed to the disk, of which version
+// <key> is a hash of the model id and the URL, <tag> the writer's boot and PID
+// namespace (holder.ts), so that a process in another container does not take
+// a live writer's partial for a dead one's; partials of versions before the
+// tag have none, and their pid is taken at its word. A process takes over a partial
 // whose writer is gone by renaming both files to its own pid; a rename is
 // atomic, so of two processes racing for one, one wins and the other starts
 // afresh.
@@ -17,8 +20,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PartialDownload } from './download.js';
 import { removeFile } from './files.js';
+import { tempName } from './holder.js';
 
-export const PARTIAL_NAME = /^(\d+)-([0-9a-f]{32})\.(download|json)$/;
+/** Groups: the writer's pid, its namespace tag (none in older names), the key, the kind. */
+export const PARTIAL_NAME = /^(\d+)-([0-9a-f]{8})?([0-9a-f]{32})\.(download|json)$/;
 
 /** A partial nobody resumed for this long is removed when a store opens. */
 const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -51,7 +56,7 @@ export async function claimPartial(
   active: Set<string>,
   isLive: (path: string, pid: number) => boolean,
 ): Promise<Claim | undefined> {
-  const path = join(tmp, `${process.pid}-${key}.download`);
+  const path = join(tmp, tempName('download', key));
   if (active.has(path)) return undefined;
   active.add(path);
   const meta = metaOf(path);
@@ -79,7 +84,7 @@ async function takeOver(
   const meta = metaOf(path);
   for (const name of await readdir(tmp)) {
     const match = PARTIAL_NAME.exec(name);
-    if (match === null || match[2] !== key || match[3] !== 'download') continue;
+    if (match === null || match[3] !== key || match[4] !== 'download') continue;
     const found = join(tmp, name);
     if (found !== path) {
       if (isLive(found, Number(match[1]))) continue;
