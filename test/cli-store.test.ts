@@ -5,39 +5,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { bin, caroCache, type Result } from './bin.js';
 import { startHubOrigin } from './hub-origin.js';
 import { serveLoopback } from './loopback.js';
 
-const root = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
-const bin = join(root, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin['caro-cache']);
 const work = mkdtempSync(join(tmpdir(), 'caro-cli-store-'));
 const store = join(work, 'store');
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the bin; asynchronous, so the test's HTTP server keeps serving meanwhile. */
-function caroCache(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, CARO_CACHE_DIR: undefined, CARO_CACHE_MAX_BYTES: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 const inStore = (...args: string[]) => caroCache(['--dir', store, ...args]);
 
 function file(name: string, bytes: number): { path: string; sha256: string } {

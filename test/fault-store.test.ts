@@ -9,7 +9,7 @@
 // sees them as real errors. File systems are real: tmpfs mounts, as root.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs, {
   cpSync,
@@ -23,13 +23,14 @@ import fs, {
   writeFileSync,
 } from 'node:fs';
 import fsp from 'node:fs/promises';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 // A namespace import, so that this file also loads (and its tests fail one
 // by one) on a version without StoreReadOnlyError.
 import * as caro from 'caro-cache';
+import { caroCache } from './bin.js';
 import { serveLoopback } from './loopback.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-fault-'));
@@ -310,7 +311,7 @@ describe('model store under faults', () => {
     await store.close();
     const reopened = await ModelCache.open({ dir });
     assert.equal(reopened.get('m'), undefined, 'the bad mark is in the journal');
-    const path = await runCli(['--dir', dir, 'path', 'm']);
+    const path = await caroCache(['--dir', dir, 'path', 'm']);
     assert.equal(path.status, 1);
     assert.match(path.stderr, /missing or corrupt/);
     const again = await reopened.fetch('m', `${base}/m`, { sha256: sha256(body) });
@@ -325,7 +326,7 @@ describe('model store under faults', () => {
     const dir = await storeWith(1);
     const store = await ModelCache.open({ dir });
     assert.ok(store.get('m0'));
-    const removed = await runCli(['--dir', dir, 'rm', 'm0']);
+    const removed = await caroCache(['--dir', dir, 'rm', 'm0']);
     assert.equal(removed.status, 0, removed.stderr);
     assert.equal(store.get('m0'), undefined);
     await store.close();
@@ -426,7 +427,7 @@ describe('model store under faults', () => {
         await assert.rejects(store.add('x', source('x').path), (e: Error) => e instanceof caro.StoreReadOnlyError);
         await assert.rejects(store.remove('m0'), (e: Error) => e instanceof caro.StoreReadOnlyError);
         await store.close();
-        const ls = await runCli(['--dir', dir, 'ls']);
+        const ls = await caroCache(['--dir', dir, 'ls']);
         assert.equal(ls.status, 0, ls.stderr);
         assert.match(ls.stdout, /^3 models/m);
       } finally {
@@ -440,7 +441,7 @@ describe('model store under faults', () => {
     const store = await ModelCache.open({ dir });
     await store.add('evil\nforged  1 B  2020-01-01 00:00:00Z  000000000000\x1b[2J', source('evil').path);
     await store.close();
-    const ls = await runCli(['--dir', dir, 'ls']);
+    const ls = await caroCache(['--dir', dir, 'ls']);
     assert.equal(ls.status, 0, ls.stderr);
     const lines = ls.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3, ls.stdout);
@@ -448,19 +449,3 @@ describe('model store under faults', () => {
     assert.ok(!ls.stdout.includes('\x1b'));
   });
 });
-
-const cliRoot = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
-const bin = join(cliRoot, JSON.parse(readFileSync(join(cliRoot, 'package.json'), 'utf8')).bin['caro-cache']);
-
-/** Runs the caro-cache bin in a child process. */
-function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}

@@ -4,14 +4,13 @@
 // entry, from the API and from the command line.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { ModelCache, type CachedModel } from 'caro-cache';
+import { caroCache } from './bin.js';
 import { startHubOrigin, type HubOrigin } from './hub-origin.js';
 
 const root = mkdtempSync(join(tmpdir(), 'caro-multi-'));
@@ -253,23 +252,6 @@ describe('multi-file models', () => {
     await store.close();
   });
 });
-
-const bin = (() => {
-  const pkg = join(createRequire(import.meta.url).resolve('caro-cache/package.json'), '..');
-  return join(pkg, JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).bin['caro-cache']);
-})();
-
-function caroCache(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('caro-cache fetch with several sources', () => {
   test('fetches one multi-file model, and ls --json lists its files', async () => {
