@@ -13,3 +13,4 @@ export type { LockHolder, LockState } from './store/lock.js';
 export { AuthenticationRequiredError, ChecksumMismatchError, DiskFullError } from './store/errors.js';
 export { ModelNotFoundError, ModelTooLargeError } from './store/errors.js';
 export type { FetchOptions, Freshness } from './store/model-cache.js';
+export type { ModelFile } from './store/model-files.js';
