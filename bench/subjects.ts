@@ -97,8 +97,6 @@ export const PEERS: { name: string; exactLru: boolean; byteLimit: boolean; load(
       return countOnly((max) => createLRU({ max }));
     },
   },
-  // mnemonist's two exact LRUs: `mnemonist` keys a Map, `mnemonist-cache`
-  // keeps keys and values in arrays beside an object index.
   {
     name: 'mnemonist',
     exactLru: true,
@@ -106,15 +104,6 @@ export const PEERS: { name: string; exactLru: boolean; byteLimit: boolean; load(
     load() {
       const { LRUMapWithDelete } = require('mnemonist') as { LRUMapWithDelete: Ctor<MapLike> };
       return countOnly((max) => new LRUMapWithDelete(max as never));
-    },
-  },
-  {
-    name: 'mnemonist-cache',
-    exactLru: true,
-    byteLimit: false,
-    load() {
-      const { LRUCacheWithDelete } = require('mnemonist') as { LRUCacheWithDelete: Ctor<MapLike> };
-      return countOnly((max) => new LRUCacheWithDelete(max as never));
     },
   },
   {
