@@ -197,9 +197,9 @@ describe('the caro-cache-bench command line', () => {
             '--out',
             out,
             '--fail-on-regression',
-            '1',
+            '2',
             '--noise-threshold',
-            '0.005',
+            '0.01',
           );
         const first = count();
         assert.equal(first.status, 0, first.stderr);
@@ -214,13 +214,13 @@ describe('the caro-cache-bench command line', () => {
         assert.ok(existsSync(join(cell, 'base', 'instructions.json')));
         const second = count();
         assert.equal(second.status, 0, second.stderr);
-        assert.match(second.stderr, /^gate: 1 changes, none beyond 1%/m);
+        assert.match(second.stderr, /^gate: 1 changes, none beyond 2%/m);
         const summary = JSON.parse(readFileSync(join(out, 'instructions', 'summary.json'), 'utf8')) as {
           results: { subject: string; change?: { ratio: number; verdict: string } }[];
         };
         const [ts] = summary.results;
         assert.equal(ts.change!.verdict, 'no change');
-        assert.ok(Math.abs(ts.change!.ratio - 1) < 0.005, `counts moved by ${ts.change!.ratio - 1}`);
+        assert.ok(Math.abs(ts.change!.ratio - 1) < 0.01, `counts moved by ${ts.change!.ratio - 1}`);
       },
     );
 
