@@ -1215,8 +1215,9 @@ export class ModelCache {
       // The sidecar goes first: every model's file in models/ has one.
       await removeFile(join(this.#models, removedName(file)));
       await writeMeta(this.#models, entry);
-      // A rename replaces a file but not a directory: a copy of the same
-      // content there (one found corrupt) is moved aside first, as a rename over it would drop it.
+      // A rename replaces a file, but fails on a directory that holds files:
+      // a copy of the same content there (one found corrupt) is moved aside
+      // first, and deleted once replaced, as a file would be.
       const aside = files !== undefined && existsSync(path) ? this.#tempPath('part') : undefined;
       if (aside !== undefined) renameSync(path, aside);
       renameSync(temp, path);
