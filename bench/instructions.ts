@@ -19,6 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cellDir, saveBaseline, writeJson } from './criterion.js';
+import { median } from './stats/index.js';
 import type { Against } from './against.js';
 import type { Options } from './options.js';
 import type { Job, WorkerResult } from './worker.js';
@@ -132,10 +133,8 @@ async function countCell(cell: CountCell): Promise<CountFile | string> {
     ]);
     // The median batch: a garbage collection lands in one batch or another
     // from run to run, which would move a mean by a fraction of a percent.
-    const net = windows.map(([run, empty]) => run - empty).sort((a, b) => a - b);
-    const median = (net[(net.length - 1) >> 1] + net[net.length >> 1]) / 2;
     return {
-      instructionsPerUnit: median / result.unitsPerBatch,
+      instructionsPerUnit: median(windows.map(([run, empty]) => run - empty)) / result.unitsPerBatch,
       unitsPerBatch: result.unitsPerBatch,
       windows,
     };
