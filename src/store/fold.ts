@@ -8,7 +8,7 @@
 // whichever happened to be oldest halfway through. A record that does not
 // make sense is ignored.
 
-import { isId, isModelFileName, isSha256 } from './ids.js';
+import { isByteCount, isId, isModelFileName, isSha256 } from './ids.js';
 import type { JournalRecord } from './journal.js';
 import { filesOf, type ModelFile } from './model-files.js';
 import { provenanceOf, type Provenance } from './provenance.js';
@@ -50,8 +50,7 @@ export type Known = (id: string) => { file: string } | undefined;
 export function modelOf(record: JournalRecord): ModelRecord | undefined {
   const { id, file, bytes, sha256, addedAt, at } = record;
   if (!isId(id) || !isModelFileName(file) || !isSha256(sha256)) return undefined;
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || typeof addedAt !== 'string')
-    return undefined;
+  if (!isByteCount(bytes) || typeof addedAt !== 'string') return undefined;
   const files = filesOf(record);
   if (files === null) return undefined;
   const accessed = typeof at === 'number' && Number.isFinite(at) ? at : Date.parse(addedAt) || 0;

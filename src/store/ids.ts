@@ -35,6 +35,11 @@ export function isSha256(value: unknown): value is string {
   return typeof value === 'string' && SHA256.test(value);
 }
 
+/** Whether a value read back is a size in bytes as the store records it: a safe non-negative integer. */
+export function isByteCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 /** Checks an optional SHA-256 given by a caller; returns it in lower case. */
 export function checkSha256(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;

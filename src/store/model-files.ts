@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { describe } from '../cache/check.js';
 import { fsyncDir, hashFile, type Hashed } from './files.js';
 import { provenance, provenanceOf, type Provenance } from './provenance.js';
-import { isSha256 } from './ids.js';
+import { isByteCount, isSha256 } from './ids.js';
 import type { Source } from './hub.js';
 
 /** One file of a multi-file model, with where it came from. */
@@ -61,7 +61,7 @@ export function filesOf(record: Record<string, unknown>): ModelFile[] | undefine
   for (const value of files as unknown[]) {
     const f = (value ?? {}) as Record<string, unknown>;
     if (!isFileName(f.name) || names.has(f.name) || !isSha256(f.sha256)) return null;
-    if (typeof f.bytes !== 'number' || !Number.isSafeInteger(f.bytes) || f.bytes < 0) return null;
+    if (!isByteCount(f.bytes)) return null;
     names.add(f.name);
     out.push({ name: f.name, bytes: f.bytes, sha256: f.sha256, ...provenanceOf(f) });
   }

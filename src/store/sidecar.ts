@@ -14,7 +14,7 @@ import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { fsyncFd, removeFile } from './files.js';
 import type { ModelRecord } from './fold.js';
-import { fileNameFor, isId, isModelFileName, isSha256 } from './ids.js';
+import { fileNameFor, isByteCount, isId, isModelFileName, isSha256 } from './ids.js';
 import { filesOf, fileRecords } from './model-files.js';
 import { provenanceOf } from './provenance.js';
 
@@ -71,7 +71,7 @@ export function readMeta(models: string, file: string): Omit<ModelRecord, 'acces
   const { id, bytes, sha256, addedAt } = fields;
   if (!isId(id) || !isSha256(sha256) || typeof addedAt !== 'string' || Number.isNaN(Date.parse(addedAt)))
     return undefined;
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return undefined;
+  if (!isByteCount(bytes)) return undefined;
   if (fileNameFor(id, sha256) !== file) return undefined;
   const files = filesOf(fields);
   if (files === null) return undefined;
