@@ -436,6 +436,28 @@ describe('model store under faults', () => {
     },
   );
 
+  test('case 9: a reader lists the models of a lost journal from their sidecars, and changes nothing', async () => {
+    const dir = await storeWith(3);
+    const journal = join(dir, 'journal');
+    rmSync(journal);
+    const [damaged] = modelFiles(dir);
+    truncateSync(join(dir, 'models', damaged), 10);
+    const before = readdirSync(join(dir, 'models')).sort();
+    const warnings: string[] = [];
+    const reader = await ModelCache.open({ dir, readOnly: true, onWarning: (w) => warnings.push(w) });
+    assert.equal(reader.stats().count, 2, 'the two whole models are listed; the truncated one is not');
+    for (const model of reader.list()) assert.ok(existsSync(reader.get(model.id)!.path));
+    assert.match(warnings.join('\n'), /2 models .* no journal record; read-only, listed from their sidecars/);
+    assert.equal((await reader.verify()).valid.length, 2);
+    await reader.close();
+    assert.ok(!existsSync(journal), 'a reader writes no journal');
+    assert.deepEqual(readdirSync(join(dir, 'models')).sort(), before, 'a reader moves nothing');
+    const writer = await ModelCache.open({ dir, ...quiet });
+    assert.equal(writer.stats().count, 2, "a writer's open re-adopts them for good");
+    assert.equal(writer.stats().quarantined, 1, 'and quarantines the truncated one');
+    await writer.close();
+  });
+
   test('case 10: ls escapes control characters: an id with a newline cannot forge a line', async () => {
     const dir = freshDir();
     const store = await ModelCache.open({ dir });

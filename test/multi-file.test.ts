@@ -239,6 +239,25 @@ describe('multi-file models', () => {
     await store.close();
   });
 
+  test("a download's finished files count in partialBytes while the next one is under way", async () => {
+    const store = await ModelCache.open({ dir: freshDir(), endpoint: hub.endpoint });
+    const [config, shard] = ['config.json', 'model-00002-of-00002.safetensors'];
+    // config.json is smaller than 16 KiB and arrives whole; the shard stalls after 16 KiB.
+    hub.throttle(16 * KiB, 60_000);
+    const stop = new AbortController();
+    const fetching = store.fetch(REPO, [`hf://${REPO}/${config}`, `hf://${REPO}/${shard}`], { signal: stop.signal });
+    const expected = FILES[config].length + 16 * KiB;
+    let seen = 0;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && seen !== expected;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen = store.stats().partialBytes;
+    }
+    stop.abort();
+    await assert.rejects(fetching);
+    assert.equal(seen, expected, 'the staged config.json and the partial shard both count');
+    await store.close();
+  });
+
   test('bad lists are TypeErrors or RangeErrors naming the entry, and change nothing', async () => {
     const store = await ModelCache.open({ dir: freshDir(), endpoint: hub.endpoint });
     await assert.rejects(store.fetch('m', []), /^RangeError: url must not be an empty list/);

@@ -122,16 +122,16 @@ export function tempName(kind: string, body = randomBytes(8).toString('hex')): s
   return `${process.pid}-${namespaceTag}${body}.${kind}`;
 }
 
-/**
- * Whether the process that names the temporary file `path` with `pid` may
- * still be writing it. `active` holds the files this process is writing.
- */
-export function writerAlive(path: string, pid: number, active: ReadonlySet<string>): boolean {
+/** The temporary files this process is writing, in any store: a path is added before its file is created. */
+export const writing = new Set<string>();
+
+/** Whether the process that names the temporary file `path` with `pid` may still be writing it. */
+export function writerAlive(path: string, pid: number): boolean {
   const tag = TAGGED_TEMP.exec(basename(path))?.[1];
   if (tag !== undefined && tag !== namespaceTag) {
     // Its pid means nothing here: only a file left alone for long is a dead writer's.
     const stats = statSync(path, { throwIfNoEntry: false });
     return stats !== undefined && Date.now() - stats.mtimeMs < FOREIGN_TEMP_QUIET_MS;
   }
-  return pid === process.pid ? active.has(path) : pid > 0 && processAlive(pid);
+  return pid === process.pid ? writing.has(path) : pid > 0 && processAlive(pid);
 }

@@ -9,8 +9,10 @@
 // checks the file is there); the recency a hit refreshes is appended later
 // (recency.ts). Recovery (recovery.ts) accounts for files the journal does
 // not; each model's file has a sidecar (sidecar.ts) to rebuild its record
-// from. A store that cannot be written is opened as a reader, which replays
-// the journal without the lock.
+// from. A fetch is checked into a request (request.ts), shared by the calls
+// that want it (inflight.ts) and downloaded into tmp/ (transfer.ts), then
+// committed here. A store that cannot be written is opened as a reader, which
+// replays the journal without the lock.
 //
 // On disk (docs/model-store.md):
 //   <dir>/journal        the journal
@@ -29,16 +31,8 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createCache } from '../cache/cache.js';
 import { checkOptions, describe } from '../cache/check.js';
 import type { BackendName, Cache } from '../cache/types.js';
-import {
-  checkSignal,
-  checkTimeout,
-  download,
-  probe,
-  waitPatiently,
-  type Downloaded,
-  type Patience,
-} from './download.js';
-import { ChecksumMismatchError, DiskError, ModelNotFoundError, ModelTooLargeError } from './errors.js';
+import { waitPatiently, type Patience } from './download.js';
+import { ChecksumMismatchError, ModelNotFoundError, ModelTooLargeError } from './errors.js';
 import {
   copyHashing,
   fsyncDir,
@@ -50,13 +44,12 @@ import {
   type Hashed,
 } from './files.js';
 import { foldRecords, type ModelRecord } from './fold.js';
-import { checkEndpoint, DEFAULT_ENDPOINT, envFlag, findToken, isCommit, parseSource, type Source } from './hub.js';
 import { checkId, checkPath, checkSha256, fileNameFor } from './ids.js';
 import { InFlight, type Progress } from './inflight.js';
 import { Journal, JOURNAL_VERSION, type JournalRecord } from './journal.js';
-import { tempName, writerAlive } from './holder.js';
+import { tempName, writing } from './holder.js';
 import { acquireLock } from './lock.js';
-import { claimPartial, partialKey, recordPartial } from './partials.js';
+import { partialKey } from './partials.js';
 import { RecencyLog, touchRecords } from './recency.js';
 import {
   emptyQuarantine,
@@ -65,12 +58,26 @@ import {
   planModels,
   quarantined,
   quarantineFile,
+  sizesMatch,
   sweepTemps,
 } from './recovery.js';
 import { markRemoved, removedName, removeModelFile, writeMeta } from './sidecar.js';
 import { parseSize } from './sizes.js';
-import { fileNameOf, fileRecords, hashModel, manifestSha256, stageFile, type ModelFile } from './model-files.js';
+import { fileRecords, hashModel, type ModelFile } from './model-files.js';
+import {
+  answers,
+  DEFAULT_NET,
+  fetchCall,
+  netOptions,
+  type FetchOptions,
+  type Freshness,
+  type Net,
+  type Request,
+} from './request.js';
+import { transfer, unchanged, type Staging } from './transfer.js';
 import { provenance, type Provenance } from './provenance.js';
+
+export type { FetchOptions, Freshness } from './request.js';
 
 export interface CachedModel extends Provenance {
   id: string;
@@ -127,32 +134,6 @@ export interface ModelCacheOptions {
   freshness?: Freshness;
 }
 
-/**
- * How fetch treats a model the store has, fetched from a branch (not a
- * pinned commit): `'cache-first'` serves it; `'revalidate'` asks the server
- * for its ETag with one HEAD and downloads it again only if that changed (or
- * was never recorded).
- */
-export type Freshness = 'cache-first' | 'revalidate';
-
-export interface FetchOptions {
-  /** Refuse the download unless its SHA-256 is this (ChecksumMismatchError); a model present with another is downloaded again. */
-  sha256?: string;
-  onProgress?: Progress;
-  /** Gives this call up: it rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Gives this call up after this long, with a DownloadError (default: never). */
-  deadlineMs?: number;
-  /** A download attempt fails after this long without a byte, and is retried (default 30 s). */
-  idleTimeoutMs?: number;
-  /** This call's freshness; default the store's. */
-  freshness?: Freshness;
-  /** This call's token, instead of the store's. */
-  token?: string;
-  /** Request headers added to the store's for this call. */
-  headers?: Record<string, string>;
-}
-
 export interface ModelCacheStats {
   dir: string;
   count: number;
@@ -161,7 +142,7 @@ export interface ModelCacheStats {
   hits: number;
   misses: number;
   evictions: number;
-  /** Bytes of downloads in tmp/, in progress or kept to resume; they count against `maxBytes`. */
+  /** Bytes of downloads in tmp/, in progress or kept to resume (a multi-file one's finished files too); they count against `maxBytes`. */
   partialBytes: number;
   /** Files in quarantine/: found with no record and not re-adoptable; `gc({ quarantine: true })` deletes them. */
   quarantined: number;
@@ -221,9 +202,6 @@ const TMP = 'tmp';
 /** Errors that mean the store cannot be written, so open falls back to a reader. */
 const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC']);
 
-/** Temporary files this process is writing right now, which recovery in another store object must leave alone. */
-const activeTemps = new Set<string>();
-
 /** The directory a store opens without `dir`. */
 export function defaultDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CARO_CACHE_DIR) return resolve(env.CARO_CACHE_DIR);
@@ -236,49 +214,6 @@ export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
   return env.CARO_CACHE_MAX_BYTES
     ? parseSize(env.CARO_CACHE_MAX_BYTES, 'the CARO_CACHE_MAX_BYTES environment variable')
     : DEFAULT_MAX_BYTES;
-}
-
-/** fetch's settings from open's options and the environment. */
-interface Net {
-  endpoint: string;
-  /** undefined: looked up ($HF_TOKEN, the token file) at each fetch. */
-  token: string | undefined;
-  headers: Record<string, string>;
-  offline: boolean;
-  freshness: Freshness;
-}
-
-function netOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Net {
-  if (o.offline !== undefined && typeof o.offline !== 'boolean')
-    throw new TypeError(`options.offline must be a boolean, got ${describe(o.offline)}`);
-  const endpoint =
-    o.endpoint !== undefined
-      ? checkEndpoint(o.endpoint, 'options.endpoint')
-      : env.HF_ENDPOINT
-        ? checkEndpoint(env.HF_ENDPOINT, 'the HF_ENDPOINT environment variable')
-        : DEFAULT_ENDPOINT;
-  return {
-    endpoint,
-    token: checkString(o.token, 'options.token'),
-    headers: checkHeaders(o.headers, 'options.headers'),
-    offline: (o.offline as boolean | undefined) ?? (envFlag(env.CARO_CACHE_OFFLINE) || envFlag(env.HF_HUB_OFFLINE)),
-    freshness: checkFreshness(o.freshness, 'options.freshness') ?? 'cache-first',
-  };
-}
-
-/** One fetch's download, as fetch checked it. */
-interface Request {
-  id: string;
-  /** What is downloaded: the model's file, or each file of a multi-file model. */
-  sources: Source[];
-  /** A multi-file model's file names, one per source; undefined for a single file. */
-  names: string[] | undefined;
-  expected: string | undefined;
-  /** Ask the server whether the model the store has changed before serving it. */
-  revalidate: boolean;
-  /** Headers for each source's origin: the token, the headers options. */
-  headers: Record<string, string>[];
-  idleTimeoutMs: number | undefined;
 }
 
 interface Entry extends ModelRecord {
@@ -315,59 +250,11 @@ function addRecord(entry: Entry, evicted: string[] = []): JournalRecord {
   return record;
 }
 
-function checkString(value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
-  return value;
-}
-
-function checkFreshness(value: unknown, name: string): Freshness | undefined {
-  if (value === undefined || value === 'cache-first' || value === 'revalidate') return value;
-  throw new RangeError(`${name} must be 'cache-first' or 'revalidate', got ${describe(value)}`);
-}
-
-/** A headers option: an object of string values with valid header names. */
-function checkHeaders(value: unknown, name: string): Record<string, string> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new TypeError(`${name} must be an object of strings, got ${describe(value)}`);
-  const headers: Record<string, string> = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (typeof field !== 'string') throw new TypeError(`${name}.${key} must be a string, got ${describe(field)}`);
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\r\n\0]/.test(field))
-      throw new RangeError(`${name} has a header that cannot be sent: ${describe(key)}`);
-    headers[key.toLowerCase()] = field;
-  }
-  return headers;
-}
-
-/** Whether what the store has of a file is of the revision a source asks for. */
-function sameRevision(has: Provenance | undefined, source: Source): boolean {
-  const revision = source.hub?.revision;
-  if (has === undefined) return false;
-  if (revision === undefined) return true;
-  return isCommit(revision) ? has.commit === revision : has.revision === undefined || has.revision === revision;
-}
-
 const rmRecord = (id: string, why: 'remove' | 'evict' | 'gone'): JournalRecord => ({ t: 'rm', id, why });
 
 const limitRecord = (maxBytes: number): JournalRecord => ({ t: 'limit', maxBytes });
 
 const badRecord = (entry: Entry): JournalRecord => ({ t: 'bad', id: entry.id, file: entry.file });
-
-/** Whether the process that names a temporary file is still writing it. */
-function isLive(path: string, pid: number): boolean {
-  return writerAlive(path, pid, activeTemps);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isInside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
@@ -389,7 +276,7 @@ export class ModelCache {
   readonly #locks: string;
   readonly #reserve: string;
   /** How fetch reaches the network (open's options, else the environment). */
-  #net: Net = { endpoint: DEFAULT_ENDPOINT, token: undefined, headers: {}, offline: false, freshness: 'cache-first' };
+  #net: Net = DEFAULT_NET;
   readonly #backend: BackendName | 'auto' | undefined;
   readonly #warn: (message: string) => void;
   /** The limit `open` was asked to set, if any. */
@@ -513,7 +400,7 @@ export class ModelCache {
         }
       }
       store.#readOnly = true;
-      await store.#read();
+      await store.#read(true);
       return store;
     } catch (error) {
       store.#closed = true;
@@ -589,7 +476,7 @@ export class ModelCache {
         if (!info.isFile()) throw new TypeError(`source must be a regular file, ${source} is not`);
         this.#checkFits(info.size, `source ${source}`);
         const temp = this.#tempPath('part');
-        activeTemps.add(temp);
+        writing.add(temp);
         let committed = false;
         try {
           let hashed: Hashed;
@@ -628,7 +515,7 @@ export class ModelCache {
           }
           return model;
         } finally {
-          activeTemps.delete(temp);
+          writing.delete(temp);
           if (!committed) await removeFile(temp);
         }
       }),
@@ -646,8 +533,7 @@ export class ModelCache {
    * the repository (or the last part of each URL), and are added, sized,
    * evicted and verified together; a model the store has with another set of
    * files is downloaded again. A model pinned to a commit is served without
-   * a request; one of a branch
-   * follows `freshness`. Offline, a miss is a ModelNotFoundError. One
+   * a request; one of a branch follows `freshness`. Offline, a miss is a ModelNotFoundError. One
    * download per id: concurrent calls share it, and other processes and
    * ModelCache objects on this directory wait for it (the per-id lock in
    * locks/) and are served its file. A call given up (its `signal`, its
@@ -657,44 +543,16 @@ export class ModelCache {
   async fetch(id: string, url: string | readonly string[], options?: FetchOptions): Promise<CachedModel> {
     this.#check();
     checkId(id);
-    const { sources, names } = this.#sources(url);
-    const o = checkOptions(options);
-    const expected = checkSha256(o.sha256, 'options.sha256');
-    if (expected !== undefined && names !== undefined)
-      throw new RangeError('options.sha256 is for a single file; a multi-file model is checked file by file');
-    const onProgress = o.onProgress;
-    if (onProgress !== undefined && typeof onProgress !== 'function') {
-      throw new TypeError(`options.onProgress must be a function, got ${describe(onProgress)}`);
-    }
-    const patience = {
-      signal: checkSignal(o.signal, 'options.signal'),
-      deadlineMs: checkTimeout(o.deadlineMs, 'options.deadlineMs'),
-    };
-    const idleTimeoutMs = checkTimeout(o.idleTimeoutMs, 'options.idleTimeoutMs');
-    const freshness = checkFreshness(o.freshness, 'options.freshness') ?? this.#net.freshness;
-    const token = checkString(o.token, 'options.token');
-    const headers = { ...this.#net.headers, ...checkHeaders(o.headers, 'options.headers') };
+    const { request, onProgress, patience } = fetchCall(id, url, options, this.#net);
     patience.signal?.throwIfAborted();
-    // What never changes, or what may not be asked about, is not revalidated.
-    const pinned = sources.every((source) => source.hub !== undefined && isCommit(source.hub.revision));
-    const revalidate = freshness === 'revalidate' && !this.#net.offline && !pinned;
-    const request: Request = {
-      id,
-      sources,
-      names,
-      expected,
-      revalidate,
-      headers: sources.map((source) => this.#requestHeaders(source, headers, token)),
-      idleTimeoutMs,
-    };
     const present = this.#index.peek(id);
-    if (present !== undefined && this.#servable(present, request) && !revalidate) return this.get(id)!;
+    if (present !== undefined && this.#servable(present, request) && !request.revalidate) return this.get(id)!;
     if (this.#net.offline) {
       this.#misses++;
       throw new ModelNotFoundError(
         id,
         this.#dir,
-        `offline mode is on ($CARO_CACHE_OFFLINE, $HF_HUB_OFFLINE or the offline option), so ${sources.map((source) => JSON.stringify(source.text)).join(', ')} ${sources.length === 1 ? 'is' : 'are'} not downloaded`,
+        `offline mode is on ($CARO_CACHE_OFFLINE, $HF_HUB_OFFLINE or the offline option), so ${request.sources.map((source) => JSON.stringify(source.text)).join(', ')} ${request.sources.length === 1 ? 'is' : 'are'} not downloaded`,
       );
     }
     this.#misses++;
@@ -702,28 +560,8 @@ export class ModelCache {
     // Registered before the first await, so a remove or clear called next waits for it.
     return this.#inflight.adding(
       id,
-      this.#track(() => this.#getOrDownload(request, onProgress as Progress | undefined, patience)),
+      this.#track(() => this.#getOrDownload(request, onProgress, patience)),
     );
-  }
-
-  /** fetch's `url`: one source, or a multi-file model's list of them, with the names of its files. */
-  #sources(url: unknown): { sources: Source[]; names: string[] | undefined } {
-    if (!Array.isArray(url)) return { sources: [parseSource(url, this.#net.endpoint, 'url')], names: undefined };
-    if (url.length === 0) throw new RangeError('url must not be an empty list: a multi-file model needs a file');
-    const sources = url.map((text: unknown, i) => parseSource(text, this.#net.endpoint, `url[${i}]`));
-    const names = sources.map((source, i) => fileNameOf(source, `url[${i}]`));
-    names.forEach((name, i) => {
-      const first = names.indexOf(name);
-      if (first !== i) throw new RangeError(`url[${i}] names the file ${JSON.stringify(name)}, as url[${first}] does`);
-    });
-    return { sources, names };
-  }
-
-  /** The headers of a fetch: the token goes to the endpoint's origin only. */
-  #requestHeaders(source: Source, headers: Record<string, string>, token: string | undefined): Record<string, string> {
-    if (new URL(source.url).origin !== new URL(this.#net.endpoint).origin) return headers;
-    const bearer = token ?? this.#net.token ?? findToken();
-    return bearer === undefined || bearer === '' ? headers : { ...headers, authorization: `Bearer ${bearer}` };
   }
 
   /**
@@ -918,20 +756,10 @@ export class ModelCache {
     return this.#closing;
   }
 
-  /**
-   * Whether an entry can be handed out: not found corrupt, its file there
-   * and, for a fetch, with the expected content, the files asked for, and of
-   * the revision asked for (a pinned commit must be the one recorded; a
-   * branch the one fetched, when one was), file by file.
-   */
+  /** Whether an entry can be handed out: not found corrupt, its file there and, for a fetch, what the request asks for. */
   #servable(entry: Entry, request?: Request): boolean {
     if (entry.bad || !existsSync(entry.path)) return false;
-    if (request === undefined) return true;
-    if (request.expected !== undefined && entry.sha256 !== request.expected) return false;
-    const { names, sources } = request;
-    if (names === undefined) return entry.files === undefined && sameRevision(entry, sources[0]);
-    const files = new Map(entry.files?.map((f) => [f.name, f]));
-    return files.size === names.length && names.every((name, i) => sameRevision(files.get(name), sources[i]));
+    return request === undefined || answers(entry, request);
   }
 
   /** Notes a use of an entry the index has just made most recent; it is appended later. */
@@ -1063,11 +891,51 @@ export class ModelCache {
   }
 
   /** A reader's replay: the journal as it is, without the lock; nothing is evicted, repaired or recorded. */
-  async #read(): Promise<void> {
+  /** A reader's replay of the whole journal; `report`: warn of what it found (open does, verify's re-read not). */
+  async #read(report = false): Promise<void> {
     const read = await this.#journal.read(true);
-    this.#reportDamage(read.skipped, read.truncated);
+    if (report) this.#reportDamage(read.skipped, read.truncated);
     this.#apply(read.records, read.reset);
     this.#victims = [];
+    this.#listFromSidecars(report);
+  }
+
+  /**
+   * A reader's view of the models no record owns (its journal lost or
+   * damaged): those whose sidecar is whole and whose file has the size it
+   * says are listed, in the order they were added, as a writer would
+   * re-adopt them; nothing is recorded or moved. The next writer's open
+   * re-adopts them for good, re-hashed.
+   */
+  #listFromSidecars(report: boolean): void {
+    const owners = new Set([...this.#index.entries()].map(([, entry]) => entry.file));
+    let plan: ReturnType<typeof planModels>;
+    try {
+      plan = planModels(this.#models, owners);
+    } catch {
+      return; // No models/ yet.
+    }
+    const listed: string[] = [];
+    for (const candidate of plan.candidates.sort((a, b) => a.addedAt.localeCompare(b.addedAt))) {
+      const owner = this.#index.peek(candidate.id);
+      if (owner !== undefined && plan.present.has(owner.file)) continue;
+      if (this.#index.bytes + candidate.bytes > this.#maxBytes || !sizesMatch(this.#models, candidate)) continue;
+      const entry: Entry = {
+        ...candidate,
+        path: join(this.#models, candidate.file),
+        accessed: Date.parse(candidate.addedAt),
+        bad: false,
+        touched: 0,
+      };
+      this.#index.delete(entry.id);
+      this.#index.set(entry.id, entry, entry.bytes);
+      listed.push(entry.id);
+    }
+    if (report && listed.length > 0) {
+      this.#warn(
+        `${plural(listed.length, 'model')} in ${this.#dir} ha${listed.length === 1 ? 's' : 've'} no journal record; read-only, listed from ${listed.length === 1 ? 'its sidecar' : 'their sidecars'} (${listed.map((id) => JSON.stringify(id)).join(', ')}): a writer's open re-adopts them`,
+      );
+    }
   }
 
   #reportDamage(skipped: number, truncated: number): void {
@@ -1280,7 +1148,7 @@ export class ModelCache {
       entry !== undefined && this.#servable(entry, request);
     // Another process may have added it meanwhile.
     const found = await this.#session(async () => this.#index.peek(id));
-    if (servable(found) && (!request.revalidate || (await this.#unchanged(found, request, controller.signal))))
+    if (servable(found) && (!request.revalidate || (await unchanged(found, request, controller.signal))))
       return this.#serve(found);
     this.#check();
     await makeDir(this.#locks);
@@ -1294,7 +1162,7 @@ export class ModelCache {
       if (servable(now) && !(request.revalidate && now.file === found?.file && now.etag === found?.etag))
         return this.#serve(now);
       this.#check();
-      return await this.#transfer(request, listeners, controller);
+      return await transfer(request, this.#staging(request.id), listeners, controller);
     } finally {
       await release();
     }
@@ -1307,124 +1175,14 @@ export class ModelCache {
     return this.#used(entry);
   }
 
-  /** Whether the server still names the version the store has of every file (one HEAD each); false when one was never recorded. */
-  async #unchanged(entry: Entry, request: Request, signal: AbortSignal): Promise<boolean> {
-    const files = new Map(entry.files?.map((f) => [f.name, f]));
-    for (const [i, source] of request.sources.entries()) {
-      const etag = request.names === undefined ? entry.etag : files.get(request.names[i])?.etag;
-      if (etag === undefined) return false;
-      const version = await probe(source.url, { headers: request.headers[i], signal });
-      if (version.etag !== etag) return false;
-    }
-    return true;
-  }
-
-  /** The transfer of a download (a multi-file model's, file by file), then the commit. */
-  async #transfer(request: Request, listeners: Set<Progress>, controller: AbortController): Promise<CachedModel> {
-    const { id, sources, names, expected } = request;
-    const from = (source: Source, fetched: Downloaded): Provenance => ({
-      source: source.text,
-      revision: source.hub?.revision,
-      commit: fetched.commit,
-      etag: fetched.etag,
-    });
-    if (names === undefined) {
-      return this.#transferFile(request, 0, 0, listeners, controller, (temp, fetched) => {
-        if (expected !== undefined && fetched.sha256 !== expected)
-          throw new ChecksumMismatchError(`GET ${sources[0].url} (options.sha256)`, expected, fetched.sha256);
-        return this.#commit(id, temp, fetched, from(sources[0], fetched));
-      });
-    }
-    // The files are gathered in a directory in tmp/, which becomes the model's in one rename.
-    const dir = this.#tempPath('part');
-    activeTemps.add(dir);
-    let committed = false;
-    try {
-      await makeDir(dir);
-      const files: ModelFile[] = [];
-      let bytes = 0;
-      for (const [i, source] of sources.entries()) {
-        const fetched = await this.#transferFile(request, i, bytes, listeners, controller, async (temp, got) => {
-          await stageFile(dir, names[i], temp);
-          return got;
-        });
-        files.push({
-          name: names[i],
-          bytes: fetched.bytes,
-          sha256: fetched.sha256,
-          ...provenance(from(source, fetched)),
-        });
-        bytes += fetched.bytes;
-      }
-      // The model's provenance is its first Hub file's: a model's files come from one repository and revision.
-      const hub = files.find((_, i) => sources[i].hub !== undefined) ?? files[0];
-      const model = await this.#commit(
-        id,
-        dir,
-        { bytes, sha256: manifestSha256(files) },
-        { revision: hub.revision, commit: hub.commit },
-        files,
-      );
-      committed = true;
-      return model;
-    } finally {
-      activeTemps.delete(dir);
-      if (!committed) await removeFile(dir);
-    }
-  }
-
-  /**
-   * Downloads the `i`th source of a request into a partial that a later fetch
-   * (in any process) can resume, and hands the finished file to `use`, which
-   * moves it away. `before`: bytes of the model's files downloaded already,
-   * which count towards the limit and the progress.
-   */
-  async #transferFile<T>(
-    request: Request,
-    i: number,
-    before: number,
-    listeners: Set<Progress>,
-    controller: AbortController,
-    use: (temp: string, fetched: Downloaded) => Promise<T>,
-  ): Promise<T> {
-    const { id } = request;
-    const url = request.sources[i].url;
-    const claim = await claimPartial(this.#tmp, partialKey(id, url), url, activeTemps, isLive);
-    const temp = claim?.path ?? this.#tempPath('download');
-    activeTemps.add(temp);
-    this.#downloads.add(controller);
-    let downloaded = false;
-    try {
-      const fetched = await download(url, temp, {
-        signal: controller.signal,
-        idleTimeoutMs: request.idleTimeoutMs,
-        headers: request.headers[i],
-        maxBytes: this.#maxBytes - before,
-        resume: claim?.resume,
-        keepPartial: claim !== undefined,
-        onDurable: claim === undefined ? undefined : (partial) => recordPartial(claim.meta, url, partial),
-        onProgress: (done, total) => {
-          for (const listener of listeners) {
-            try {
-              listener(before + done, total === undefined ? undefined : before + total);
-            } catch {
-              // A progress callback's failure is not the download's.
-            }
-          }
-        },
-      }).catch((error: unknown) => {
-        throw error instanceof DiskError ? error.forModel(id) : error;
-      });
-      downloaded = true;
-      return await use(temp, fetched);
-    } finally {
-      activeTemps.delete(temp);
-      this.#downloads.delete(controller);
-      // A failed download() keeps its file only if a later fetch can resume
-      // it; a finished one is moved into the store or not wanted.
-      if (downloaded) await removeFile(temp);
-      if (claim !== undefined && (downloaded || !(await exists(temp)))) await removeFile(claim.meta);
-    }
+  /** What a transfer of `id` needs of this store. */
+  #staging(id: string): Staging<CachedModel> {
+    return {
+      tmp: this.#tmp,
+      maxBytes: () => this.#maxBytes,
+      downloads: this.#downloads,
+      commit: (temp, hashed, from, files) => this.#commit(id, temp, hashed, from, files),
+    };
   }
 
   /**
@@ -1439,7 +1197,7 @@ export class ModelCache {
    */
   async #recover(gc: boolean, emptyQ: boolean): Promise<GcResult> {
     const result: GcResult = { dropped: [], adopted: [], quarantined: [], leftovers: 0, deleted: 0 };
-    result.leftovers += await sweepTemps(this.#dir, this.#tmp, JOURNAL, isLive, gc);
+    result.leftovers += await sweepTemps(this.#dir, this.#tmp, JOURNAL, gc);
     const owners = new Map<string, Entry>();
     for (const [, entry] of this.#index.entries()) owners.set(entry.file, entry);
     const plan = planModels(this.#models, new Set(owners.keys()));

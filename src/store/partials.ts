@@ -20,7 +20,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PartialDownload } from './download.js';
 import { removeFile } from './files.js';
-import { tempName } from './holder.js';
+import { tempName, writerAlive, writing } from './holder.js';
 
 /** Groups: the writer's pid, its namespace tag (none in older names), the key, the kind. */
 export const PARTIAL_NAME = /^(\d+)-([0-9a-f]{8})?([0-9a-f]{32})\.(download|json)$/;
@@ -43,51 +43,38 @@ export function partialKey(id: string, url: string): string {
 
 /**
  * Takes the partial download of `key` for this process: its own, or one
- * whose writer is gone (`isLive` says which writers are not). Resolves to
- * undefined when this process is already downloading it (another store
- * object), which then downloads into a private file. `active` holds the
- * paths this process is writing; the claim is added to it before anything
- * is awaited.
+ * whose writer is gone. Resolves to undefined when this process is already
+ * downloading it (another store object), which then downloads into a
+ * private file. The claim is marked as being written before anything is
+ * awaited.
  */
-export async function claimPartial(
-  tmp: string,
-  key: string,
-  url: string,
-  active: Set<string>,
-  isLive: (path: string, pid: number) => boolean,
-): Promise<Claim | undefined> {
+export async function claimPartial(tmp: string, key: string, url: string): Promise<Claim | undefined> {
   const path = join(tmp, tempName('download', key));
-  if (active.has(path)) return undefined;
-  active.add(path);
+  if (writing.has(path)) return undefined;
+  writing.add(path);
   const meta = metaOf(path);
   try {
-    const resume = await takeOver(tmp, key, path, url, isLive);
+    const resume = await takeOver(tmp, key, path, url);
     if (resume === undefined) {
       await removeFile(path);
       await removeFile(meta);
     }
     return { path, meta, resume };
   } catch (error) {
-    active.delete(path);
+    writing.delete(path);
     throw error;
   }
 }
 
 /** Renames a partial of `key` whose writer is gone to `path` and reads what it holds. */
-async function takeOver(
-  tmp: string,
-  key: string,
-  path: string,
-  url: string,
-  isLive: (path: string, pid: number) => boolean,
-): Promise<PartialDownload | undefined> {
+async function takeOver(tmp: string, key: string, path: string, url: string): Promise<PartialDownload | undefined> {
   const meta = metaOf(path);
   for (const name of await readdir(tmp)) {
     const match = PARTIAL_NAME.exec(name);
     if (match === null || match[3] !== key || match[4] !== 'download') continue;
     const found = join(tmp, name);
     if (found !== path) {
-      if (isLive(found, Number(match[1]))) continue;
+      if (writerAlive(found, Number(match[1]))) continue;
       try {
         renameSync(found, path);
       } catch {

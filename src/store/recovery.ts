@@ -9,6 +9,7 @@ import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, makeDir, removeFile } from './files.js';
 import type { ModelRecord } from './fold.js';
+import { writerAlive } from './holder.js';
 import { isJournalTemp } from './journal.js';
 import { hashModel } from './model-files.js';
 import { PARTIAL_NAME, worthKeeping } from './partials.js';
@@ -64,6 +65,20 @@ export async function matches(models: string, candidate: Omit<ModelRecord, 'acce
   }
 }
 
+/**
+ * Whether a candidate's file (or each file of its directory) has the size
+ * its sidecar says: what a reader, which may not record an adoption and so
+ * would hash at every open, checks instead of the content (verify hashes).
+ */
+export function sizesMatch(models: string, candidate: Omit<ModelRecord, 'accessed' | 'bad'>): boolean {
+  const path = join(models, candidate.file);
+  const files = candidate.files ?? [{ name: '', bytes: candidate.bytes }];
+  return files.every((f) => {
+    const stats = statSync(f.name === '' ? path : join(path, f.name), { throwIfNoEntry: false });
+    return stats?.isFile() === true && stats.size === f.bytes;
+  });
+}
+
 /** Moves a model's file and its sidecars into quarantine/; returns the name it has there. */
 export async function quarantineFile(models: string, quarantine: string, file: string): Promise<string> {
   await makeDir(quarantine);
@@ -108,20 +123,14 @@ export async function emptyQuarantine(quarantine: string): Promise<number> {
  * partial download whose writer is gone is kept while it is worth resuming,
  * unless `partials` is true (gc). Returns how many files it removed. Under the lock.
  */
-export async function sweepTemps(
-  dir: string,
-  tmp: string,
-  journalName: string,
-  isLive: (path: string, pid: number) => boolean,
-  partials: boolean,
-): Promise<number> {
+export async function sweepTemps(dir: string, tmp: string, journalName: string, partials: boolean): Promise<number> {
   let removed = 0;
   for (const name of readdirSync(tmp)) {
     const path = join(tmp, name);
     const partial = PARTIAL_NAME.exec(name);
     const match = partial ?? TEMP_NAME.exec(name);
     const pid = match === null ? 0 : Number(match[1]);
-    if (isLive(path, pid)) continue;
+    if (writerAlive(path, pid)) continue;
     if (partial !== null && !partials && (await worthKeeping(path))) continue;
     await removeFile(path);
     removed++;
@@ -136,22 +145,33 @@ export async function sweepTemps(
   return removed;
 }
 
-/** Bytes of the downloads in tmp/ (in progress or kept to resume): they count against the limit. */
+/**
+ * Bytes of the downloads in tmp/: in progress or kept to resume, and the
+ * files a multi-file download has gathered so far. They count against the limit.
+ */
 export function partialBytes(tmp: string): number {
   let bytes = 0;
-  let names: string[];
-  try {
-    names = readdirSync(tmp);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    if (!name.endsWith('.download')) continue;
-    try {
-      bytes += statSync(join(tmp, name)).size;
-    } catch {
-      // Gone meanwhile.
+  for (const name of listDir(tmp)) {
+    if (name.endsWith('.download')) bytes += sizeOf(join(tmp, name));
+    else if (name.endsWith('.part')) {
+      const dir = join(tmp, name);
+      for (const file of listDir(dir, true)) bytes += sizeOf(join(dir, file));
     }
   }
   return bytes;
+}
+
+/** The names in a directory (with `recursive`, its files' paths below it); none when it is gone or not one. */
+function listDir(dir: string, recursive = false): string[] {
+  try {
+    return readdirSync(dir, { recursive }) as string[];
+  } catch {
+    return [];
+  }
+}
+
+/** A regular file's size; 0 when it is gone meanwhile or is a directory. */
+function sizeOf(path: string): number {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats?.isFile() === true ? stats.size : 0;
 }
