@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { ModelCache, type BackendName } from 'caro-cache';
 import { linearPlan, sample, type Measurement, type Routine, type SamplerOptions } from './sampler.js';
 import type { Target } from './summary.js';
-import { lookupOrder, modelId } from './workloads.js';
+import { ids as modelIds, lookupOrder } from './workloads.js';
 
 export const MODEL_SUBJECTS = ['store', 'json-manifest', 'json-manifest-fsync'] as const;
 export type ModelSubject = (typeof MODEL_SUBJECTS)[number];
@@ -327,7 +327,7 @@ async function measure(
   const dir = join(root, `${subject}-${benchmark.id}`);
   const scratch = join(root, `${subject}-${benchmark.id}-sources`);
   const entries = benchmark.id === 'lru_eviction_full' ? benchmark.entries : (job.entries ?? benchmark.entries);
-  const ids = Array.from({ length: entries }, (_, i) => modelId(i));
+  const ids = modelIds(entries);
   const result = (unitsPerBatch: number, m: Measurement): ModelSample => ({
     type: 'sample',
     benchmark: benchmark.id,
@@ -365,7 +365,7 @@ async function measure(
   if (benchmark.id === 'add_model') {
     // Each batch adds one new 4 KiB model to a full store: it evicts the least recently used one.
     // An id comes round again only after more than `entries` newer adds have evicted it.
-    const pool = Array.from({ length: entries + 256 }, (_, i) => modelId(entries + i));
+    const pool = modelIds(entries + 256, entries);
     const files = sources(scratch, [...ids, ...pool], 4 * KiB);
     const store = await openStore(subject, dir, entries * 4 * KiB, job.backend);
     try {
@@ -389,7 +389,7 @@ async function measure(
   }
 
   if (benchmark.id === 'remove_model') {
-    const extra = modelId(entries);
+    const [extra] = modelIds(1, entries);
     const files = sources(scratch, [...ids, extra], KiB);
     const store = await openStore(subject, dir, (entries + 1) * KiB, job.backend);
     try {

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { FLOOR_BATCH, floorRoutine } from './floors.js';
 import { Sampling, type SamplerOptions } from './sampler.js';
 import { engineSubject, peerSubject, type Subject } from './subjects.js';
-import { BENCHMARKS, MiB, modelId, type Workload } from './workloads.js';
+import { BENCHMARKS, MiB, ids as modelIds, type Workload } from './workloads.js';
 import type { BackendName } from 'caro-cache';
 import { nativeMemoryBytes } from 'caro-cache/internal';
 
@@ -56,7 +56,7 @@ function heldBytes(subject: Subject): { heap: number; external: number } {
 
 function measureMemory(subject: Subject, entries: number): WorkerResult {
   if (!('gc' in globalThis)) throw new Error('memory figures need node --expose-gc');
-  const ids = Array.from({ length: entries }, (_, i) => modelId(i));
+  const ids = modelIds(entries);
   const before = heldBytes(subject);
   const store = subject.create({ entries, bytes: entries * MiB });
   for (let i = 0; i < entries; i++) store.set(ids[i], i, MiB);
