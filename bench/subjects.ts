@@ -97,13 +97,23 @@ export const PEERS: { name: string; exactLru: boolean; byteLimit: boolean; load(
       return countOnly((max) => createLRU({ max }));
     },
   },
+  // mnemonist's two exact classes: a Map index, and an object index.
   {
-    name: 'mnemonist',
+    name: 'mnemonist-map',
     exactLru: true,
     byteLimit: false,
     load() {
       const { LRUMapWithDelete } = require('mnemonist') as { LRUMapWithDelete: Ctor<MapLike> };
       return countOnly((max) => new LRUMapWithDelete(max as never));
+    },
+  },
+  {
+    name: 'mnemonist-cache',
+    exactLru: true,
+    byteLimit: false,
+    load() {
+      const { LRUCacheWithDelete } = require('mnemonist') as { LRUCacheWithDelete: Ctor<MapLike> };
+      return countOnly((max) => new LRUCacheWithDelete(max as never));
     },
   },
   {

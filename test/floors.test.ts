@@ -29,9 +29,9 @@ test("an engine's floor is the sum of its benchmark's floor cells", () => {
     cell('native', 'engine', 150),
     cell('ts', 'engine', 100),
     cell('floor:map-churn', 'floor', 50),
-    cell('mnemonist', 'peer', 75),
+    cell('mnemonist-map', 'peer', 75),
   ];
-  relate(cells, { unit: 'op', highNs: 1000, source: 'test' }, new Set(['mnemonist']), ENGINE_FLOORS.add_model);
+  relate(cells, { unit: 'op', highNs: 1000, source: 'test' }, new Set(['mnemonist-map']), ENGINE_FLOORS.add_model);
   assert.deepEqual(cells[0].floor, { subject: 'floor:map-churn', ns: 50, ratio: 3 });
-  assert.deepEqual(cells[1].bestPeer, { subject: 'mnemonist', ns: 75, ratio: 100 / 75 });
+  assert.deepEqual(cells[1].bestPeer, { subject: 'mnemonist-map', ns: 75, ratio: 100 / 75 });
 });
