@@ -126,7 +126,15 @@ describe('the caro-cache-bench command line', () => {
       const [hit] = summary.benchmarks;
       assert.equal(hit.id, 'get_model_hit');
       const subjects = hit.cells.map((c) => c.subject);
-      for (const subject of ['ts', 'floor:map-get', 'floor:napi-call', 'floor:wasm-call', 'lru-cache', 'mnemonist-map', 'mnemonist-cache'])
+      for (const subject of [
+        'ts',
+        'floor:map-get',
+        'floor:napi-call',
+        'floor:wasm-call',
+        'lru-cache',
+        'mnemonist-map',
+        'mnemonist-cache',
+      ])
         assert.ok(subjects.includes(subject), subject);
       const ts = hit.cells.find((c) => c.subject === 'ts')!;
       assert.ok(ts.floor !== undefined && ts.bestPeer !== undefined && ts.targetMet !== undefined);
