@@ -67,10 +67,10 @@ const DEFAULT_ENTRIES: Record<string, number> = {
   remove_model: 100,
   lru_eviction_full: 50,
 };
-const SCALE = [100, 10_000, 1_000_000];
+const SCALE = [100, 1_000, 10_000, 1_000_000];
 // Filling caches of a million entries dominates a quick run, so it stops at 10^4.
-const QUICK_SCALE = [100, 10_000];
-const SCALED = ['get_model_hit', 'add_model'];
+const QUICK_SCALE = [100, 1_000, 10_000];
+const SCALED = ['get_model_hit', 'add_model', 'remove_model'];
 const MEMORY_ENTRIES = 1_000_000;
 /** Saved runs the report's history chart shows, this one included. */
 const HISTORY_RUNS = 30;
