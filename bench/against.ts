@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The other version, ready to run. */
 export interface Against {
@@ -17,6 +18,8 @@ export interface Against {
   commit: string;
   /** Its cache-group worker script. */
   worker: string;
+  /** The ids of its cache benchmarks: an older version may lack some of this one's. */
+  benchmarks: ReadonlySet<string>;
   /** Removes the worktree. */
   remove(): void;
 }
@@ -25,6 +28,9 @@ const run = (command: string, args: string[], cwd: string): string =>
   execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 const PREFIX = 'caro-against-';
+/** Prints the ids of the benchmarks the workloads module named by argv[1] defines. */
+const LIST_BENCHMARKS =
+  'const { BENCHMARKS } = await import(process.argv[1]); console.log(JSON.stringify(BENCHMARKS.map((b) => b.id)));';
 const LOCK_REASON = 'caro-cache-bench --against, pid ';
 
 /** Whether process `pid` is alive (it may belong to another user). */
@@ -72,6 +78,7 @@ export function prepareAgainst(ref: string, progress: (text: string) => void): A
   }
   removeAbandoned(root, progress);
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
+  let benchmarks: Set<string>;
   const remove = () => {
     try {
       run('git', ['worktree', 'remove', '--force', '--force', dir], root);
@@ -102,9 +109,13 @@ export function prepareAgainst(ref: string, progress: (text: string) => void): A
     symlinkSync('../bench', join(modules, 'caro-cache-bench'));
     run('npm', ['run', '--silent', 'compile'], dir);
     run('npm', ['run', '--silent', 'compile:bench'], dir);
+    const workloads = pathToFileURL(join(dir, 'bench', 'dist', 'workloads.js')).href;
+    benchmarks = new Set(
+      JSON.parse(run(process.execPath, ['--input-type=module', '-e', LIST_BENCHMARKS, workloads], dir)) as string[],
+    );
   } catch (error) {
     remove();
     throw error;
   }
-  return { label: ref, commit, worker: join(dir, 'bench', 'dist', 'worker.js'), remove };
+  return { label: ref, commit, worker: join(dir, 'bench', 'dist', 'worker.js'), benchmarks, remove };
 }

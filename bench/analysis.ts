@@ -98,10 +98,7 @@ export function relate(
 ): void {
   const byName = new Map(cells.map((c) => [c.subject, c]));
   const peers = cells.filter((c) => c.kind === 'peer' && exactPeers.has(c.subject));
-  const best = peers.reduce<Cell | undefined>(
-    (a, c) => (a === undefined || c.perUnit.point < a.perUnit.point ? c : a),
-    undefined,
-  );
+  const best = fastestOf(peers);
   for (const cell of cells) {
     if (cell.kind !== 'engine') continue;
     const ns = cell.perUnit.point;
@@ -114,6 +111,21 @@ export function relate(
     if (best !== undefined)
       cell.bestPeer = { subject: best.subject, ns: best.perUnit.point, ratio: ns / best.perUnit.point };
   }
+  const auto = byName.get('auto');
+  const fastest = fastestOf(cells.filter((c) => c.kind === 'engine' && c !== auto));
+  if (auto !== undefined && fastest !== undefined)
+    auto.fastestEngine = {
+      subject: fastest.subject,
+      ns: fastest.perUnit.point,
+      ratio: auto.perUnit.point / fastest.perUnit.point,
+    };
+}
+
+function fastestOf(cells: Cell[]): Cell | undefined {
+  return cells.reduce<Cell | undefined>(
+    (a, c) => (a === undefined || c.perUnit.point < a.perUnit.point ? c : a),
+    undefined,
+  );
 }
 
 /**

@@ -1,11 +1,11 @@
 // The physical floors measured beside the engines. For a hit: a Map.get on
-// the same model ids, and an empty call into each engine. For an insert that
+// the same model ids in the same order (scattered or Zipf), and an empty call into each engine. For an insert that
 // evicts: the key-map work any exact LRU keyed by a Map does (look the new id
 // up, delete the evicted one, set the new one), with nothing else.
 
 import { napiNoop, wasmNoop } from 'caro-cache/internal';
 import type { Routine } from './sampler.js';
-import { ids, lookupOrder } from './workloads.js';
+import { ids, lookupOrder, zipfOrder } from './workloads.js';
 
 /** Operations per floor batch, as in the benchmarks. */
 export const FLOOR_BATCH = 1024;
@@ -17,26 +17,29 @@ export const ENGINE_FLOORS: Record<string, Record<string, string[]>> = {
     wasm: ['floor:map-get', 'floor:wasm-call'],
     ts: ['floor:map-get'],
   },
+  get_model_hit_zipf: {
+    native: ['floor:map-get-zipf', 'floor:napi-call'],
+    wasm: ['floor:map-get-zipf', 'floor:wasm-call'],
+    ts: ['floor:map-get-zipf'],
+  },
   add_model: { native: ['floor:map-churn'], wasm: ['floor:map-churn'], ts: ['floor:map-churn'] },
 };
 
-/** Each floor and the benchmark it sits beside. */
-export const FLOOR_BENCHMARK: Record<string, string> = Object.fromEntries(
-  Object.entries(ENGINE_FLOORS).flatMap(([benchmark, floors]) =>
-    Object.values(floors).flatMap((names) => names.map((name) => [name, benchmark])),
-  ),
-);
+/** The floors measured beside a benchmark's engines. */
+export function floorsOf(benchmark: string): string[] {
+  return [...new Set(Object.values(ENGINE_FLOORS[benchmark] ?? {}).flat())];
+}
 
 /** The floors whose cost depends on how many entries there are, measured at each point of a scale series. */
-export const SCALED_FLOORS = ['floor:map-get', 'floor:map-churn'];
+export const SCALED_FLOORS = ['floor:map-get', 'floor:map-get-zipf', 'floor:map-churn'];
 
 /** The routine of floor `name` over `entries` model ids, as in its benchmark. */
 export function floorRoutine(name: string, entries = 100): Routine {
   const keys = ids(entries);
   const lookups = lookupOrder(FLOOR_BATCH, keys.length);
-  if (name === 'floor:map-get') {
+  if (name === 'floor:map-get' || name === 'floor:map-get-zipf') {
     const map = new Map(keys.map((key, i) => [key, i]));
-    const order = lookups.map((i) => keys[i]);
+    const order = (name === 'floor:map-get' ? lookups : zipfOrder(FLOOR_BATCH, keys.length)).map((i) => keys[i]);
     return {
       run() {
         let sum = 0;

@@ -40,6 +40,8 @@ export interface CountCell {
   defaultEntries: number;
   /** The worker of another version, for --against. */
   script?: string;
+  /** Why it cannot be counted (another version that lacks the benchmark): reported as skipped. */
+  absent?: string;
 }
 
 export interface Counted {
@@ -82,6 +84,7 @@ function dumps(dir: string): Map<number, number> {
 
 /** Runs one cell under callgrind; returns its counts, or why the subject cannot run it. */
 async function countCell(cell: CountCell): Promise<CountFile | string> {
+  if (cell.absent !== undefined) return cell.absent;
   const dir = mkdtempSync(join(tmpdir(), 'caro-callgrind-'));
   try {
     const job: Job = {

@@ -9,6 +9,9 @@ import type { SamplerOptions } from './sampler.js';
 
 export const GROUPS = ['cache', 'models'] as const;
 export const MEASURES = ['time', 'instructions'] as const;
+/** The engine subjects: each engine, and `auto`, the one createCache serves by default. */
+export const ENGINE_SUBJECTS = [...BACKENDS, 'auto'] as const;
+export type EngineSubject = BackendName | 'auto';
 
 export const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: npm run bench -- ...)
        caro-cache-bench compare <summary.json>... [--out DIR]   (compare --help)
@@ -17,8 +20,9 @@ export const USAGE = `Usage: caro-cache-bench [filter] [options]   (in a clone: 
   --list                       list the benchmarks and their subjects, run nothing
   --group cache|models         only this group: the in-memory engines beside the floors and
                                npm peers, or the on-disk store beside JSON manifests (default: both)
-  --backend native|wasm|ts     only this engine (peers and floors still run); the store's index
-                               runs on it
+  --backend NAME                only this engine: native, wasm, ts, or auto (what createCache
+                               serves by default); peers and floors still run, and the store's
+                               index runs on it
   --quick                      short sampling, scale up to 10^4 entries, no memory figures:
                                about a minute
   --measure time|instructions  what to measure (default: time). instructions: the engines'
@@ -111,8 +115,8 @@ export function parse(args: string[]) {
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new RangeError(`one filter at most, got ${positionals.join(' ')}`);
-  if (values.backend !== undefined && !BACKENDS.includes(values.backend as never)) {
-    throw new RangeError(`--backend must be one of ${BACKENDS.join(', ')}, got ${values.backend}`);
+  if (values.backend !== undefined && !ENGINE_SUBJECTS.includes(values.backend as never)) {
+    throw new RangeError(`--backend must be one of ${ENGINE_SUBJECTS.join(', ')}, got ${values.backend}`);
   }
   if (values.group !== undefined && !GROUPS.includes(values.group as never)) {
     throw new RangeError(`--group must be one of ${GROUPS.join(', ')}, got ${values.group}`);
@@ -170,8 +174,8 @@ export function parse(args: string[]) {
     list: values.list,
     filter: filterOf(positionals[0]),
     groups: values.group === undefined ? [...GROUPS] : [values.group],
-    backend: values.backend as BackendName | undefined,
-    engines: values.backend === undefined ? [...BACKENDS] : [values.backend],
+    backend: values.backend as EngineSubject | undefined,
+    engines: values.backend === undefined ? [...ENGINE_SUBJECTS] : [values.backend as EngineSubject],
     quick: values.quick,
     measure: values.measure as (typeof MEASURES)[number],
     /** What the sampling flags change in a group's own sampler. */

@@ -27,7 +27,7 @@ import {
   type RawSample,
 } from './analysis.js';
 import { baselineExists, cellDir, readBaseline, saveBaseline, writeChange, writeJson, writeNew } from './criterion.js';
-import { ENGINE_FLOORS, FLOOR_BENCHMARK, SCALED_FLOORS } from './floors.js';
+import { ENGINE_FLOORS, floorsOf, SCALED_FLOORS } from './floors.js';
 import { appendHistory, historyRun, readHistory } from './history.js';
 import { renderReport } from './report/index.js';
 import { compare, comparePaired } from './stats/index.js';
@@ -63,6 +63,7 @@ import { GROUPS, parse, USAGE, type Options } from './options.js';
 
 const DEFAULT_ENTRIES: Record<string, number> = {
   get_model_hit: 100,
+  get_model_hit_zipf: 100,
   add_model: 100,
   remove_model: 100,
   lru_eviction_full: 50,
@@ -70,7 +71,7 @@ const DEFAULT_ENTRIES: Record<string, number> = {
 const SCALE = [100, 1_000, 10_000, 1_000_000];
 // Filling caches of a million entries dominates a quick run, so it stops at 10^4.
 const QUICK_SCALE = [100, 1_000, 10_000];
-const SCALED = ['get_model_hit', 'add_model', 'remove_model'];
+const SCALED = ['get_model_hit', 'get_model_hit_zipf', 'add_model', 'remove_model'];
 const MEMORY_ENTRIES = 1_000_000;
 /** Saved runs the report's history chart shows, this one included. */
 const HISTORY_RUNS = 30;
@@ -115,6 +116,8 @@ interface Measuring {
   hashSeed?: number;
   /** Another Node binary, for a subject of --node (named `subject@label`). */
   node?: string;
+  /** Why it cannot run this benchmark (another version that lacks it): reported as skipped, not run. */
+  absent?: string;
 }
 
 /**
@@ -130,10 +133,16 @@ function benchmarkStep(
   cpu: number | undefined,
 ): Step {
   return {
-    label: `${benchmark} (${measured.length} processes in turn)`,
+    label: `${benchmark} (${measured.filter((m) => m.absent === undefined).length} processes in turn)`,
     benchmarks: [benchmark],
     async run() {
-      const jobs = measured.map(({ name, kind, entries, script, hashSeed, node }) => ({
+      const running = measured.filter((m) => m.absent === undefined);
+      const absent = measured.flatMap(({ name, kind, entries, absent: reason }) =>
+        reason === undefined
+          ? []
+          : [{ subject: name, kind, result: { type: 'skip', benchmark, entries, reason } satisfies WorkerResult }],
+      );
+      const jobs = running.map(({ name, kind, entries, script, hashSeed, node }) => ({
         name: `${name} at ${entries} entries`,
         script,
         hashSeed,
@@ -141,7 +150,7 @@ function benchmarkStep(
         job: { type: 'cell', subject: splitSubject(name).subject, kind, benchmark, entries, sampler } satisfies Job,
       }));
       const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
-      return results.map((result, i) => ({ subject: measured[i].name, kind: measured[i].kind, result }));
+      return [...results.map((result, i) => ({ subject: running[i].name, kind: running[i].kind, result })), ...absent];
     },
   };
 }
@@ -160,6 +169,25 @@ function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | unde
       }));
     },
   };
+}
+
+/**
+ * The engine processes of one benchmark. One that the other version of
+ * --against lacks runs on this version's engines only; the other version's
+ * are reported as skipped, once each.
+ */
+export function enginesFor<T extends { name: string; script?: string }>(
+  id: string,
+  engines: T[],
+  against: Pick<Against, 'label' | 'worker' | 'benchmarks'> | undefined,
+): (T & { absent?: string })[] {
+  if (against === undefined || against.benchmarks.has(id)) return engines;
+  const absent = new Map(
+    engines
+      .filter((e) => e.script === against.worker)
+      .map((e) => [e.name, { ...e, absent: `${against.label} has no benchmark ${id}` }]),
+  );
+  return [...engines.filter((e) => e.script !== against.worker), ...absent.values()];
 }
 
 /** The in-memory caches: engines, npm peers and floors. */
@@ -207,14 +235,16 @@ function cacheGroup(
         ).flat();
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
-    const floors = Object.keys(FLOOR_BENCHMARK).filter((floor) => FLOOR_BENCHMARK[floor] === id);
-    const measured = [...engines, ...subjects(peers, 'peer'), ...subjects(floors, 'floor')].map(
-      at(DEFAULT_ENTRIES[id]),
-    );
+    const floors = floorsOf(id);
+    const measured = [
+      ...enginesFor(id, engines, against),
+      ...subjects(peers, 'peer'),
+      ...subjects(floors, 'floor'),
+    ].map(at(DEFAULT_ENTRIES[id]));
     if (SCALED.includes(id)) {
       // The scale series: the engines and the floors that depend on size, without the peers.
       const scaled = [
-        ...engines,
+        ...enginesFor(id, engines, against),
         ...subjects(
           floors.filter((floor) => SCALED_FLOORS.includes(floor)),
           'floor',
@@ -226,7 +256,8 @@ function cacheGroup(
   }
   if (!options.quick) {
     // Memory under the harness's Node only: bytes per entry are V8's layout, not a race.
-    for (const name of options.engines) steps.push(memoryStep(name, 'engine', cpu));
+    // auto's memory is that of the engine it serves.
+    for (const name of options.engines) if (name !== 'auto') steps.push(memoryStep(name, 'engine', cpu));
     // lru-cache is the byte-limited peer: its memory is the one to compare against.
     if (peers.includes('lru-cache')) steps.push(memoryStep('lru-cache', 'peer', cpu));
   }
@@ -516,6 +547,8 @@ function countCells(options: Options, against: Against | undefined): CountCell[]
         entries,
         defaultEntries: DEFAULT_ENTRIES[id],
         script,
+        absent:
+          script !== undefined && !against!.benchmarks.has(id) ? `${against!.label} has no benchmark ${id}` : undefined,
       })),
     );
   });
@@ -717,6 +750,7 @@ function print(summary: Summary, group: string): void {
       const extra = [
         c.floor && `${ratio(c.floor.ratio)} floor`,
         c.bestPeer && `${ratio(c.bestPeer.ratio)} ${c.bestPeer.subject}`,
+        c.fastestEngine && `${ratio(c.fastestEngine.ratio)} fastest engine (${c.fastestEngine.subject})`,
         c.change &&
           `${pct(c.change.mean.point_estimate)} ${c.change.verdict}` +
             (c.change.normalisation === 'controls'

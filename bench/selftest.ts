@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { measure } from 'mitata';
 import { analyse, addSamples, type RawSample } from './analysis.js';
-import { FLOOR_BATCH as BATCH, FLOOR_BENCHMARK, floorRoutine } from './floors.js';
+import { FLOOR_BATCH as BATCH, floorRoutine } from './floors.js';
 import { interleave, placement } from './processes.js';
 import { sample, type SamplerOptions } from './sampler.js';
 import type { Job, WorkerResult } from './worker.js';
@@ -39,7 +39,7 @@ async function reported(cpu: number | undefined): Promise<number> {
     type: 'cell',
     subject: FLOOR,
     kind: 'floor',
-    benchmark: FLOOR_BENCHMARK[FLOOR],
+    benchmark: 'get_model_hit',
     entries: 100,
     sampler: SAMPLER,
   };

@@ -1,4 +1,5 @@
-// What the benchmarks run on: the three engines through the public API, and
+// What the benchmarks run on: the three engines through the public API (and
+// `auto`, whichever of them createCache serves by default), and
 // the npm LRU caches people would otherwise use, behind one small interface.
 // Peers are this package's dependencies, loaded only in the worker that measures them.
 
@@ -30,7 +31,7 @@ export interface Subject {
   create(limits: Limits): Store;
 }
 
-export function engineSubject(backend: BackendName): Subject {
+export function engineSubject(backend: BackendName | 'auto'): Subject {
   return {
     name: backend,
     kind: 'engine',

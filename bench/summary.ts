@@ -39,6 +39,8 @@ export interface Cell {
   floor?: { subject: string; ns: number; ratio: number };
   /** The ratio to the fastest peer on the same benchmark, for engines. */
   bestPeer?: { subject: string; ns: number; ratio: number };
+  /** For `auto`: the ratio to the fastest engine on the same benchmark and size, so the default's cost shows. */
+  fastestEngine?: { subject: string; ns: number; ratio: number };
   /** For engines: is the target met? */
   targetMet?: boolean;
   /** Against the baseline, when one exists, with the base's per-unit samples for the density overlay. */

@@ -68,7 +68,7 @@ function measureMemory(subject: Subject, entries: number): WorkerResult {
 }
 
 const subjectOf = (job: Job): Subject =>
-  job.kind === 'engine' ? engineSubject(job.subject as BackendName) : peerSubject(job.subject);
+  job.kind === 'engine' ? engineSubject(job.subject as BackendName | 'auto') : peerSubject(job.subject);
 
 /** The cell's routine with its units and check, or why this subject cannot run it. */
 function workload(job: Job & { type: 'cell' | 'count' }): Workload | string {

@@ -1,4 +1,4 @@
-// The four cache benchmarks, identical on every subject: same keys, same
+// The cache benchmarks, identical on every subject: same keys, same
 // order, same sizes. Each builds its fixture, returns a routine for the
 // sampler, and checks afterwards that it measured what it claims.
 
@@ -47,6 +47,34 @@ export function lookupOrder(count: number, range: number): number[] {
   return Array.from({ length: count }, () => next() % range);
 }
 
+/**
+ * `count` lookups over indexes below `range` drawn from a Zipf law with
+ * s = 1, the shape of model use: the rank-r model (from 0) is asked for in
+ * proportion to 1/(r + 1), so a few take most hits. A fixed shuffle maps
+ * ranks to indexes, so the popular models are not simply the first added.
+ */
+export function zipfOrder(count: number, range: number): number[] {
+  const cumulative = new Float64Array(range);
+  for (let r = 0, sum = 0; r < range; r++) cumulative[r] = sum += 1 / (r + 1);
+  const total = cumulative[range - 1];
+  const index = shuffled(Array.from({ length: range }, (_, i) => i));
+  const next = scatter();
+  return Array.from({ length: count }, () => {
+    const u = (next() / 2 ** 32) * total;
+    let lo = 0;
+    let hi = range - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid] <= u) lo = mid + 1;
+      else hi = mid;
+    }
+    return index[lo];
+  });
+}
+
+/** The orders a hit benchmark asks in: scattered evenly, or Zipf-skewed. */
+export const HIT_ORDERS = { get_model_hit: lookupOrder, get_model_hit_zipf: zipfOrder };
+
 function shuffled<T>(items: readonly T[]): T[] {
   const next = scatter();
   const out = [...items];
@@ -77,17 +105,18 @@ function check(condition: boolean, message: string): void {
 export const ids = (count: number, from = 0): string[] =>
   JSON.parse(JSON.stringify(Array.from({ length: count }, (_, i) => modelId(from + i)))) as string[];
 
-export const BENCHMARKS: Benchmark[] = [
-  {
-    id: 'get_model_hit',
-    description: 'look up a present model in a warm cache of 1 MiB models',
+/** A hit benchmark: lookups of present models, in the order HIT_ORDERS names for `id`. */
+function hitBenchmark(id: keyof typeof HIT_ORDERS, description: string): Benchmark {
+  return {
+    id,
+    description,
     // The original work package's target for a cache hit; the floor is a Map.get (~17 ns here).
     target: { unit: 'op', lowNs: 10, highNs: 100, source: 'original work package: a hit in 10-100 ns' },
     needsByteLimit: false,
     build(subject, entries) {
       const present = ids(entries);
       const store = filled(subject, { entries, bytes: entries * MiB }, present);
-      const lookups = lookupOrder(BATCH, entries).map((i) => present[i]);
+      const lookups = HIT_ORDERS[id](BATCH, entries).map((i) => present[i]);
       let misses = 0;
       return {
         unitsPerBatch: BATCH,
@@ -109,7 +138,15 @@ export const BENCHMARKS: Benchmark[] = [
         },
       };
     },
-  },
+  };
+}
+
+export const BENCHMARKS: Benchmark[] = [
+  hitBenchmark('get_model_hit', 'look up a present model in a warm cache of 1 MiB models, in a scattered order'),
+  hitBenchmark(
+    'get_model_hit_zipf',
+    'look up a present model in a warm cache of 1 MiB models, Zipf-skewed (s = 1) as model use is',
+  ),
   {
     id: 'add_model',
     description: 'insert a new 1 MiB model into a cache full by bytes: one eviction each',

@@ -48,6 +48,7 @@ function engineCell(bench: BenchmarkSummary, subject: string): SafeHtml {
     verdict !== undefined && html`<div><span class="badge ${verdict}">target ${verdict}</span></div>`,
     cell.floor && ratioLine(cell.floor, 'floor'),
     cell.bestPeer && ratioLine(cell.bestPeer, 'best peer'),
+    cell.fastestEngine && ratioLine(cell.fastestEngine, 'fastest engine'),
     cell.change && changeLine(cell.change),
   ]);
 }
