@@ -71,6 +71,8 @@ const DEFAULT_ENTRIES: Record<string, number> = {
 const SCALE = [100, 1_000, 10_000, 1_000_000];
 // Filling caches of a million entries dominates a quick run, so it stops at 10^4.
 const QUICK_SCALE = [100, 1_000, 10_000];
+/** The largest size of the scale series at which the exact peers run too. */
+const PEER_SCALE_ENTRIES = 10_000;
 const SCALED = ['get_model_hit', 'get_model_hit_zipf', 'add_model', 'remove_model'];
 const MEMORY_ENTRIES = 1_000_000;
 /** Saved runs the report's history chart shows, this one included. */
@@ -233,6 +235,7 @@ function cacheGroup(
             (e) => ({ ...e, hashSeed: k + 1 }),
           ),
         ).flat();
+  const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
   const steps: Step[] = [];
   for (const { id } of benchmarks) {
     const floors = floorsOf(id);
@@ -242,7 +245,8 @@ function cacheGroup(
       ...subjects(floors, 'floor'),
     ].map(at(DEFAULT_ENTRIES[id]));
     if (SCALED.includes(id)) {
-      // The scale series: the engines and the floors that depend on size, without the peers.
+      // The scale series: the engines and the floors that depend on size, and
+      // the exact peers up to PEER_SCALE_ENTRIES (filling a million-entry peer is minutes of set-up).
       const scaled = [
         ...enginesFor(id, engines, against),
         ...subjects(
@@ -250,7 +254,15 @@ function cacheGroup(
           'floor',
         ),
       ];
-      for (const entries of scale) if (entries !== DEFAULT_ENTRIES[id]) measured.push(...scaled.map(at(entries)));
+      const scaledPeers = subjects(
+        peers.filter((peer) => exactPeers.has(peer)),
+        'peer',
+      );
+      for (const entries of scale) {
+        if (entries === DEFAULT_ENTRIES[id]) continue;
+        measured.push(...scaled.map(at(entries)));
+        if (entries <= PEER_SCALE_ENTRIES) measured.push(...scaledPeers.map(at(entries)));
+      }
     }
     steps.push(benchmarkStep(id, measured, sampler, cpu));
   }
@@ -261,7 +273,6 @@ function cacheGroup(
     // lru-cache is the byte-limited peer: its memory is the one to compare against.
     if (peers.includes('lru-cache')) steps.push(memoryStep('lru-cache', 'peer', cpu));
   }
-  const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
   return { name: 'cache', benchmarks, exactPeers, steps, skipped };
 }
 
@@ -450,30 +461,34 @@ function summarise(
       writeChange(dir, comparison);
       cell.change = { ...comparison, baseline: options.compareWith, baseSamples: perIteration(base) };
     }
-    if (raw.entries === defaultEntries.get(raw.benchmark)) {
-      cellsOf.set(raw.benchmark, [...(cellsOf.get(raw.benchmark) ?? []), cell]);
-    }
-    if (
-      (raw.kind === 'engine' || SCALED_FLOORS.includes(splitSubject(raw.subject).subject)) &&
-      SCALED.includes(raw.benchmark) &&
-      group.name === 'cache'
-    ) {
-      const key = `${raw.benchmark}/${raw.subject}`;
-      const series = scale.get(key) ?? { benchmark: raw.benchmark, subject: raw.subject, points: [] };
-      series.points.push({ entries: raw.entries, perUnit: cell.perUnit, change: cell.change });
-      series.points.sort((a, b) => a.entries - b.entries);
-      scale.set(key, series);
+    const key = `${raw.benchmark}/${raw.entries}`;
+    cellsOf.set(key, [...(cellsOf.get(key) ?? []), cell]);
+  }
+  // Ratios are taken among the cells of one benchmark at one size.
+  for (const b of group.benchmarks) {
+    for (const [key, cells] of cellsOf) {
+      if (!key.startsWith(`${b.id}/`)) continue;
+      relateByNode(
+        cells,
+        b.target,
+        group.exactPeers,
+        ENGINE_FLOORS[b.id] ?? {},
+        nodes.map((n) => n.label),
+      );
+      if (!SCALED.includes(b.id) || group.name !== 'cache') continue;
+      for (const cell of cells) {
+        if (cell.kind !== 'engine' && !SCALED_FLOORS.includes(splitSubject(cell.subject).subject)) continue;
+        const id = `${b.id}/${cell.subject}`;
+        const series = scale.get(id) ?? { benchmark: b.id, subject: cell.subject, points: [] };
+        const { entries, perUnit, change, floor, bestPeer, fastestEngine } = cell;
+        series.points.push({ entries, perUnit, change, floor, bestPeer, fastestEngine });
+        series.points.sort((x, y) => x.entries - y.entries);
+        scale.set(id, series);
+      }
     }
   }
   const summaries: BenchmarkSummary[] = group.benchmarks.map((b) => {
-    const cells = cellsOf.get(b.id) ?? [];
-    relateByNode(
-      cells,
-      b.target,
-      group.exactPeers,
-      ENGINE_FLOORS[b.id] ?? {},
-      nodes.map((n) => n.label),
-    );
+    const cells = cellsOf.get(`${b.id}/${b.entries}`) ?? [];
     return { id: b.id, description: b.description, target: b.target, cells, skipped: measured.skips.get(b.id) ?? [] };
   });
   const summary: Summary = {
@@ -763,6 +778,21 @@ function print(summary: Summary, group: string): void {
       );
     }
     for (const s of b.skipped) console.log(`  ${s.subject.padEnd(width)} skipped: ${s.reason}`);
+    for (const series of summary.scale) {
+      if (series.benchmark !== b.id || series.subject.startsWith('floor:')) continue;
+      for (const p of series.points) {
+        if (p.entries === b.cells[0]?.entries) continue;
+        const ratios = [
+          p.floor && `${ratio(p.floor.ratio)} floor`,
+          p.bestPeer && `${ratio(p.bestPeer.ratio)} ${p.bestPeer.subject}`,
+          p.fastestEngine && `${ratio(p.fastestEngine.ratio)} fastest engine (${p.fastestEngine.subject})`,
+        ].filter(Boolean);
+        const name = `${series.subject} at ${p.entries}`;
+        console.log(
+          `  ${name.padEnd(width)} ${p.perUnit.point.toFixed(1).padStart(11)} ns ${' '.repeat(24)} ${ratios.join(', ')}`,
+        );
+      }
+    }
   }
   for (const s of summary.skipped) console.log(`\nskipped in every benchmark: ${s.subject}: ${s.reason}`);
   printNodeAxis(summary);

@@ -59,8 +59,15 @@ export interface BenchmarkSummary {
 export interface ScaleSeries {
   benchmark: string;
   subject: string;
-  /** Each size's figure and, against a baseline, its change (gated like a default cell's). */
-  points: { entries: number; perUnit: Interval; change?: Comparison & { baseline: string } }[];
+  /**
+   * Each size's figure and, against a baseline, its change (gated like a
+   * default cell's); for an engine, its ratios to the floor, the fastest
+   * exact peer and (auto) the fastest engine at that size.
+   */
+  points: ({ entries: number; perUnit: Interval; change?: Comparison & { baseline: string } } & Pick<
+    Cell,
+    'floor' | 'bestPeer' | 'fastestEngine'
+  >)[];
 }
 
 export interface MemoryFigure {

@@ -146,6 +146,11 @@ describe('the caro-cache-bench command line', () => {
           ['floor:map-get', [100, 1_000, 10_000]],
         ],
       );
+      // Exact peers run at every size up to 10^4, so each point carries the engine's ratios there.
+      for (const point of summary.scale.find((series) => series.subject === 'ts')!.points) {
+        assert.ok(point.floor !== undefined && point.bestPeer !== undefined, `ratios at ${point.entries}`);
+        assert.equal(point.bestPeer.ratio, point.perUnit.point / point.bestPeer.ns);
+      }
       for (const file of ['new/estimates.json', 'new/sample.json', 'base/sample.json']) {
         assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', file)), file);
       }
