@@ -112,12 +112,17 @@ class LruCache<V> implements Cache<V> {
         throw new RangeError(`bytes (${bytes}) would take the cache's total past Number.MAX_SAFE_INTEGER`);
       }
     }
-    if (slot === undefined) {
+    if (slot !== undefined) engine.update(slot, bytes);
+    else {
       slot = engine.insert(bytes);
+      // A slot that still names a key was recycled: that entry was evicted for this one.
+      const displaced = this.#keys[slot];
+      if (displaced !== undefined) {
+        this.#recycle(key, value, slot, displaced, engine.victims()[1]);
+        return this;
+      }
       this.#slots.set(key, slot);
       this.#keys[slot] = key;
-    } else {
-      engine.update(slot, bytes);
     }
     this.#values[slot] = value;
     this.#sets++;
@@ -191,6 +196,19 @@ class LruCache<V> implements Cache<V> {
     this.#slots.delete(key);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
+  }
+
+  // Puts a new entry in the slot of the one insert() evicted for it, then reports that one.
+  #recycle(key: string, value: V, slot: number, displaced: string, bytes: number): void {
+    const old = this.#values[slot]!;
+    this.#slots.delete(displaced);
+    this.#slots.set(key, slot);
+    this.#keys[slot] = key;
+    this.#values[slot] = value;
+    this.#sets++;
+    this.#evictions++;
+    this.#evictedBytes += bytes;
+    if (this.#onEvict !== undefined) this.#report([[displaced, old, bytes]]);
   }
 
   // Applies the engine's evictions, then reports them: onEvict runs only once

@@ -29,11 +29,19 @@ export function checkBatches(engine: string, victimBatch: unknown, opBatch: unkn
 
 /**
  * A set calls insert() or update() and then evict() until it returns less
- * than a full batch, with no other call in between; an engine may therefore
- * evict within insert() or update() already, as long as evict() reports it.
+ * than a full batch, with no other call in between (except after an insert
+ * that recycled a slot, below); an engine may therefore evict within
+ * insert() or update() already, as long as evict() reports it.
  */
 export interface Engine {
-  /** Links a new most-recent slot of `bytes` and returns it; its evictions are reported by `evict()`. */
+  /**
+   * Links a new most-recent slot of `bytes` and returns it; its evictions are
+   * reported by `evict()`. When evicting the least recent entry alone makes
+   * room, an engine may evict it here and hand its slot back for the new
+   * entry (as an array-backed LRU reuses its tail): `victims()` then holds
+   * that one [slot, bytes] pair, the caller (whose key for that slot is
+   * still the evicted entry's) knows it by that, and no evict() follows.
+   */
   insert(bytes: number): number;
   /** Gives `slot` a new size and makes it most recent. */
   update(slot: number, bytes: number): void;
