@@ -60,6 +60,7 @@ import {
   quarantineFile,
   sizesMatch,
   sweepTemps,
+  type ModelsPlan,
 } from './recovery.js';
 import { markRemoved, removedName, removeModelFile, writeMeta } from './sidecar.js';
 import { parseSize } from './sizes.js';
@@ -900,6 +901,12 @@ export class ModelCache {
     this.#listFromSidecars(report);
   }
 
+  /** The entry of a model rebuilt from its sidecar: last used when it was added. */
+  #fromSidecar(candidate: Omit<ModelRecord, 'accessed' | 'bad'>): Entry {
+    const accessed = Date.parse(candidate.addedAt);
+    return { ...candidate, path: join(this.#models, candidate.file), accessed, bad: false, touched: 0 };
+  }
+
   /**
    * A reader's view of the models no record owns (its journal lost or
    * damaged): those whose sidecar is whole and whose file has the size it
@@ -909,7 +916,7 @@ export class ModelCache {
    */
   #listFromSidecars(report: boolean): void {
     const owners = new Set([...this.#index.entries()].map(([, entry]) => entry.file));
-    let plan: ReturnType<typeof planModels>;
+    let plan: ModelsPlan;
     try {
       plan = planModels(this.#models, owners);
     } catch {
@@ -920,13 +927,7 @@ export class ModelCache {
       const owner = this.#index.peek(candidate.id);
       if (owner !== undefined && plan.present.has(owner.file)) continue;
       if (this.#index.bytes + candidate.bytes > this.#maxBytes || !sizesMatch(this.#models, candidate)) continue;
-      const entry: Entry = {
-        ...candidate,
-        path: join(this.#models, candidate.file),
-        accessed: Date.parse(candidate.addedAt),
-        bad: false,
-        touched: 0,
-      };
+      const entry = this.#fromSidecar(candidate);
       this.#index.delete(entry.id);
       this.#index.set(entry.id, entry, entry.bytes);
       listed.push(entry.id);
@@ -1224,8 +1225,7 @@ export class ModelCache {
         orphans.push(candidate.file);
         continue;
       }
-      const accessed = Date.parse(candidate.addedAt);
-      adoptable.push({ ...candidate, path: join(this.#models, candidate.file), accessed, bad: false, touched: 0 });
+      adoptable.push(this.#fromSidecar(candidate));
     }
     const records: JournalRecord[] = [];
     const missing = [...this.#index.entries()].filter(([, e]) => !plan.present.has(e.file)).map(([id]) => id);
