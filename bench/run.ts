@@ -414,7 +414,8 @@ function summarise(
 ): Summary {
   const resamples = options.quick ? 10_000 : 100_000;
   const defaultEntries = new Map(group.benchmarks.map((b) => [b.id, b.entries]));
-  const cellsOf = new Map<string, Cell[]>();
+  /** Each benchmark's cells by size. */
+  const cellsOf = new Map<string, Map<number, Cell[]>>();
   const scale = new Map<string, ScaleSeries>();
   const analysed = measured.raws.map((raw) => {
     const dir = cellDir(root, raw.benchmark, raw.subject, raw.entries, defaultEntries.get(raw.benchmark)!);
@@ -461,13 +462,13 @@ function summarise(
       writeChange(dir, comparison);
       cell.change = { ...comparison, baseline: options.compareWith, baseSamples: perIteration(base) };
     }
-    const key = `${raw.benchmark}/${raw.entries}`;
-    cellsOf.set(key, [...(cellsOf.get(key) ?? []), cell]);
+    const sizes = cellsOf.get(raw.benchmark) ?? new Map<number, Cell[]>();
+    sizes.set(raw.entries, [...(sizes.get(raw.entries) ?? []), cell]);
+    cellsOf.set(raw.benchmark, sizes);
   }
   // Ratios are taken among the cells of one benchmark at one size.
   for (const b of group.benchmarks) {
-    for (const [key, cells] of cellsOf) {
-      if (!key.startsWith(`${b.id}/`)) continue;
+    for (const cells of cellsOf.get(b.id)?.values() ?? []) {
       relateByNode(
         cells,
         b.target,
@@ -488,7 +489,7 @@ function summarise(
     }
   }
   const summaries: BenchmarkSummary[] = group.benchmarks.map((b) => {
-    const cells = cellsOf.get(`${b.id}/${b.entries}`) ?? [];
+    const cells = cellsOf.get(b.id)?.get(b.entries) ?? [];
     return { id: b.id, description: b.description, target: b.target, cells, skipped: measured.skips.get(b.id) ?? [] };
   });
   const summary: Summary = {
@@ -556,14 +557,13 @@ function countCells(options: Options, against: Against | undefined): CountCell[]
   return BENCHMARKS.filter((b) => options.filter.test(b.id)).flatMap(({ id }) => {
     const sizes = new Set([DEFAULT_ENTRIES[id], ...(SCALED.includes(id) ? scale : [])]);
     return [...sizes].flatMap((entries) =>
-      engines.map(({ name, script }) => ({
+      enginesFor(id, engines, against).map(({ name, script, absent }) => ({
         benchmark: id,
         subject: name,
         entries,
         defaultEntries: DEFAULT_ENTRIES[id],
         script,
-        absent:
-          script !== undefined && !against!.benchmarks.has(id) ? `${against!.label} has no benchmark ${id}` : undefined,
+        absent,
       })),
     );
   });
@@ -750,6 +750,15 @@ function printNodeAxis(summary: Summary): void {
 /** Two decimals, or two significant digits for ratios that small (the store against a manifest). */
 const ratio = (r: number): string => `${r >= 0.01 ? r.toFixed(2) : r.toPrecision(2)}x`;
 
+/** An engine's ratios, at the default size or at a point of the scale series, as the terminal shows them. */
+function ratiosOf(c: Pick<Cell, 'floor' | 'bestPeer' | 'fastestEngine'>): string[] {
+  return [
+    c.floor && `${ratio(c.floor.ratio)} floor`,
+    c.bestPeer && `${ratio(c.bestPeer.ratio)} ${c.bestPeer.subject}`,
+    c.fastestEngine && `${ratio(c.fastestEngine.ratio)} fastest engine (${c.fastestEngine.subject})`,
+  ].filter((text) => typeof text === 'string');
+}
+
 function print(summary: Summary, group: string): void {
   const e = summary.environment;
   const emulation = e.emulated ? ' (emulated: times not comparable with a native run)' : '';
@@ -763,9 +772,7 @@ function print(summary: Summary, group: string): void {
     for (const c of [...b.cells].sort((x, y) => x.perUnit.point - y.perUnit.point)) {
       const ci = `[${c.perUnit.lower.toFixed(1)}, ${c.perUnit.upper.toFixed(1)}]`;
       const extra = [
-        c.floor && `${ratio(c.floor.ratio)} floor`,
-        c.bestPeer && `${ratio(c.bestPeer.ratio)} ${c.bestPeer.subject}`,
-        c.fastestEngine && `${ratio(c.fastestEngine.ratio)} fastest engine (${c.fastestEngine.subject})`,
+        ...ratiosOf(c),
         c.change &&
           `${pct(c.change.mean.point_estimate)} ${c.change.verdict}` +
             (c.change.normalisation === 'controls'
@@ -782,14 +789,9 @@ function print(summary: Summary, group: string): void {
       if (series.benchmark !== b.id || series.subject.startsWith('floor:')) continue;
       for (const p of series.points) {
         if (p.entries === b.cells[0]?.entries) continue;
-        const ratios = [
-          p.floor && `${ratio(p.floor.ratio)} floor`,
-          p.bestPeer && `${ratio(p.bestPeer.ratio)} ${p.bestPeer.subject}`,
-          p.fastestEngine && `${ratio(p.fastestEngine.ratio)} fastest engine (${p.fastestEngine.subject})`,
-        ].filter(Boolean);
         const name = `${series.subject} at ${p.entries}`;
         console.log(
-          `  ${name.padEnd(width)} ${p.perUnit.point.toFixed(1).padStart(11)} ns ${' '.repeat(24)} ${ratios.join(', ')}`,
+          `  ${name.padEnd(width)} ${p.perUnit.point.toFixed(1).padStart(11)} ns ${' '.repeat(24)} ${ratiosOf(p).join(', ')}`,
         );
       }
     }
