@@ -14,11 +14,12 @@
 // series measures, so it is left out; and the kernel's work.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cellDir, saveBaseline, writeJson } from './criterion.js';
+import { renderInstructionsReport } from './report/instructions.js';
 import { median } from './stats/index.js';
 import type { Against } from './against.js';
 import type { Options } from './options.js';
@@ -51,6 +52,37 @@ export interface Counted {
   /** Instructions per unit of the benchmark (operation or evicted entry). */
   perUnit: number;
   change?: { baseline: string; base: number; ratio: number; verdict: 'improved' | 'regressed' | 'no change' };
+}
+
+/** What was counted where: the run's stamp and the counter. */
+export interface CountStamp {
+  [key: string]: unknown;
+  counter: string;
+  date: string;
+  cpu: string;
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  version: string;
+  commit: string;
+  against?: string;
+}
+
+/** The stamp with the flags that made V8 repeatable. */
+export type CountEnvironment = CountStamp & { v8Flags: string };
+
+/** instructions/summary.json: every count, and the cells that could not be counted, as "benchmark/subject: why". */
+export interface InstructionsSummary {
+  version: 1;
+  measure: 'instructions';
+  environment: CountEnvironment;
+  /** Counted batches per cell, whose median each count is. */
+  batches: number;
+  /** The saved baseline the changes are taken against, without --against. */
+  baseline?: string;
+  results: Counted[];
+  skipped: string[];
 }
 
 interface CountFile {
@@ -174,11 +206,11 @@ export async function runInstructions(
   options: Options,
   cells: CountCell[],
   against: Against | undefined,
-  stamp: Record<string, unknown> & { counter: string },
+  stamp: CountStamp,
   progress: (text: string) => void,
 ): Promise<number> {
   const root = join(options.out, 'instructions');
-  const environment = { ...stamp, v8Flags: REPEATABLE_V8.join(' ') };
+  const environment: CountEnvironment = { ...stamp, v8Flags: REPEATABLE_V8.join(' ') };
   let done = 0;
   progress(`counting instructions of ${cells.length} cells under callgrind, ${availableParallelism()} at a time\n`);
   const counted = await pool(cells, availableParallelism(), async (cell) => {
@@ -229,7 +261,18 @@ export async function runInstructions(
   if (options.saveAs !== undefined) {
     for (const r of results) if (!r.subject.includes('@')) saveBaseline(dirs.get(r)!, options.saveAs);
   }
-  writeJson(join(root, 'summary.json'), { version: 1, measure: 'instructions', environment, results, skipped });
+  const summary: InstructionsSummary = {
+    version: 1,
+    measure: 'instructions',
+    environment,
+    batches: COUNTED_BATCHES,
+    ...(against === undefined && results.some((r) => r.change !== undefined) ? { baseline: options.compareWith } : {}),
+    results,
+    skipped,
+  };
+  writeJson(join(root, 'summary.json'), summary);
+  mkdirSync(join(root, 'report'), { recursive: true });
+  writeFileSync(join(root, 'report', 'index.html'), renderInstructionsReport(summary));
 
   console.log(`\n== instructions: ${environment.counter}; Node ${process.version} ${environment.v8Flags}`);
   for (const r of results) {
@@ -242,6 +285,7 @@ export async function runInstructions(
   console.log(
     `\nsummary: ${join(root, 'summary.json')} (instruction counts do not show memory stalls or the kernel's work)`,
   );
+  console.log(`report: ${join(root, 'report', 'index.html')}`);
 
   if (options.failOn === undefined) return 0;
   const regressed = results.filter((r) => r.change !== undefined && r.change.ratio - 1 > options.failOn! / 100);

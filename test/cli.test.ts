@@ -232,6 +232,7 @@ describe('the caro-cache-bench command line', () => {
         const summary = JSON.parse(readFileSync(join(out, 'instructions', 'summary.json'), 'utf8')) as {
           results: { subject: string; change?: { ratio: number; verdict: string } }[];
         };
+        assert.match(readFileSync(join(out, 'instructions', 'report', 'index.html'), 'utf8'), /<section id="counts">/);
         for (const ts of summary.results) {
           assert.equal(ts.change!.verdict, 'no change');
           assert.ok(Math.abs(ts.change!.ratio - 1) < 0.01, `counts moved by ${ts.change!.ratio - 1}`);

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { appendHistory, historyRun, readHistory, type HistoryRun } from '../bench/history.js';
 import { html, raw } from '../bench/report/html.js';
 import { renderReport } from '../bench/report/index.js';
+import { renderInstructionsReport } from '../bench/report/instructions.js';
+import type { Counted, InstructionsSummary } from '../bench/instructions.js';
 import { compare, estimates } from '../bench/stats/index.js';
 import type { Cell, SubjectKind, Summary } from '../bench/summary.js';
 
@@ -566,4 +568,62 @@ test('the controls row warns only when they moved by more than the noise thresho
   const html = renderReport(summary);
   assert.ok(html.includes('steady (×1.01)'));
   assert.ok(!html.includes('changed speed during the run'));
+});
+
+function fakeCounts(): InstructionsSummary {
+  const result = (subject: string, entries: number, perUnit: number, base?: number): Counted => ({
+    benchmark: 'get_model_hit',
+    subject,
+    entries,
+    perUnit,
+    ...(base === undefined
+      ? {}
+      : {
+          change: {
+            baseline: 'main',
+            base,
+            ratio: perUnit / base,
+            verdict: perUnit > base ? 'regressed' : 'no change',
+          },
+        }),
+  });
+  return {
+    version: 1,
+    measure: 'instructions',
+    environment: {
+      counter: 'valgrind-3.19.0 callgrind',
+      v8Flags: '--predictable --hash-seed=1 --random-seed=1',
+      date: '2026-12-03T12:00:00.000Z',
+      cpu: 'Test CPU <b>',
+      node: 'v20.20.2',
+      v8: '11.3',
+      platform: 'linux',
+      arch: 'x64',
+      version: '1.0.0',
+      commit: 'abc1234',
+      against: 'main at def5678',
+    },
+    batches: 20,
+    results: [
+      result('ts', 100, 180, 120),
+      result('ts', 10_000, 240, 239),
+      result('ts@main', 100, 120),
+      result('ts@main', 10_000, 239),
+    ],
+    skipped: ['get_model_hit_zipf/ts@main: main lacks this benchmark'],
+  };
+}
+
+test('the instructions page shows the header, a count table per benchmark with changes, a chart, and what was skipped', () => {
+  const page = renderInstructionsReport(fakeCounts());
+  for (const id of ['environment', 'counts', 'skipped', 'limits']) assert.ok(page.includes(`<section id="${id}">`), id);
+  assert.ok(page.includes('<code>main at def5678</code>'), 'the other version');
+  assert.ok(page.includes('Test CPU &lt;b&gt;'), 'the stamp, escaped');
+  assert.ok(page.includes('>10⁴ entries</th>'), 'a column per size');
+  assert.ok(page.includes('<strong>180</strong>'), 'a count');
+  assert.match(page, /class="v-regressed">Δ <span class="num">\+50\.0 %<\/span> regressed/);
+  assert.ok(page.includes('<title>get_model_hit: instructions per unit at 10² entries</title>'), 'the chart');
+  assert.ok(page.includes('<li>get_model_hit_zipf/ts@main: main lacks this benchmark</li>'));
+  assert.ok(!/<script|<link|src="http/.test(page), 'self-contained');
+  assert.equal(renderInstructionsReport(fakeCounts()), page, 'deterministic');
 });
