@@ -9,7 +9,7 @@ import { countTicks } from './axes.js';
 import { barChart } from './charts/bars.js';
 import { fmtEntries, fmtInt, fmtPct, slug } from './format.js';
 import { renderPage, type Section } from './page.js';
-import { NL, section, table, td, verdictClass } from './sections/elements.js';
+import { fieldsTable, NL, section, table, td, verdictClass } from './sections/elements.js';
 import { KIND_COLOUR } from './style.js';
 import type { Counted, InstructionsSummary } from '../instructions.js';
 
@@ -29,8 +29,7 @@ function environmentSection(summary: InstructionsSummary): SafeHtml {
     ...(env.against === undefined ? [] : [['Against', html`<code>${env.against}</code>`] as [string, SafeHtml]]),
     ...(summary.baseline === undefined ? [] : [['Baseline', summary.baseline] as [string, string]]),
   ];
-  const trs = rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`);
-  return section('environment', 'Environment', html`<table class="env"><tbody>${join(trs, NL)}</tbody></table>`);
+  return section('environment', 'Environment', fieldsTable(rows));
 }
 
 function countCell(result: Counted | undefined): SafeHtml {

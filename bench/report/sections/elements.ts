@@ -22,6 +22,12 @@ export function table(head: Interpolation[], rows: SafeHtml[][], cls?: string): 
   return html`<div class="scroll">${open}<thead><tr>${th}</tr></thead>\n<tbody>\n${join(trs, NL)}\n</tbody></table></div>`;
 }
 
+/** A table of named values, one row each: the header of a report. */
+export function fieldsTable(rows: readonly (readonly [string, Interpolation])[]): SafeHtml {
+  const trs = rows.map(([name, value]) => html`<tr><th scope="row">${name}</th><td>${value}</td></tr>`);
+  return html`<table class="env"><tbody>${join(trs, NL)}</tbody></table>`;
+}
+
 export function td(content: Interpolation, cls?: string): SafeHtml {
   return cls ? html`<td class="${cls}">${content}</td>` : html`<td>${content}</td>`;
 }

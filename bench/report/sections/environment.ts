@@ -3,9 +3,9 @@
 // V8, placement), and how steady the machine was (load, the controls' drift).
 
 import { driftWorthWarning } from '../../analysis.js';
-import { html, join, type SafeHtml } from '../html.js';
+import { html, type SafeHtml } from '../html.js';
 import { fmtBytes } from '../format.js';
-import { NL, section } from './elements.js';
+import { fieldsTable, section } from './elements.js';
 import type { Summary } from '../../summary.js';
 
 export function environmentSection(summary: Summary): SafeHtml {
@@ -52,6 +52,5 @@ export function environmentSection(summary: Summary): SafeHtml {
     ]),
   ];
   if (summary.baseline !== undefined) rows.push(['Baseline', summary.baseline]);
-  const trs = rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`);
-  return section('environment', 'Environment', html`<table class="env"><tbody>${join(trs, NL)}</tbody></table>`);
+  return section('environment', 'Environment', fieldsTable(rows));
 }
