@@ -136,8 +136,8 @@ class LruCache<V> implements Cache<V> {
     const slot = this.#slots.get(key);
     if (slot === undefined) return false;
     engine.remove(slot);
-    this.#forget(key, slot);
     this.#deletes++;
+    this.#forget(key, slot);
     return true;
   }
 
@@ -192,23 +192,28 @@ class LruCache<V> implements Cache<V> {
     return this.#engine;
   }
 
+  // The Map's call comes last, as in #recycle.
   #forget(key: string, slot: number): void {
-    this.#slots.delete(key);
     this.#keys[slot] = undefined;
     this.#values[slot] = undefined;
+    this.#slots.delete(key);
   }
 
-  // Puts a new entry in the slot of the one insert() evicted for it, then reports that one.
+  // Puts a new entry in the slot of the one insert() evicted for it, then
+  // reports that one. The Map's calls come last: V8 checks the shapes of
+  // this cache's fields again after each of them.
   #recycle(key: string, value: V, slot: number, displaced: string, bytes: number): void {
-    const old = this.#values[slot]!;
-    this.#slots.delete(displaced);
-    this.#slots.set(key, slot);
+    const onEvict = this.#onEvict;
+    const old = onEvict === undefined ? undefined : this.#values[slot]!;
     this.#keys[slot] = key;
     this.#values[slot] = value;
     this.#sets++;
     this.#evictions++;
     this.#evictedBytes += bytes;
-    if (this.#onEvict !== undefined) this.#report([[displaced, old, bytes]]);
+    const slots = this.#slots;
+    slots.delete(displaced);
+    slots.set(key, slot);
+    if (onEvict !== undefined) this.#report([[displaced, old!, bytes]]);
   }
 
   // Applies the engine's evictions, then reports them: onEvict runs only once

@@ -25,11 +25,15 @@ export function checkOptions(value: unknown, name = 'options'): Record<string, u
 /**
  * A size: a non-negative safe integer. Returned with -0 made 0, which one
  * engine would otherwise hand back to onEvict as -0 and the others as 0.
+ * One test refuses a non-number and a bad number alike (a few instructions
+ * fewer per set); the error then says which it was.
  */
 export function checkSize(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative integer no larger than 2^53-1, got ${value}`);
-  }
-  return value + 0;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw badSize(value, name);
+  return (value as number) + 0;
+}
+
+function badSize(value: unknown, name: string): Error {
+  if (typeof value !== 'number') return new TypeError(`${name} must be a number, got ${describe(value)}`);
+  return new RangeError(`${name} must be a non-negative integer no larger than 2^53-1, got ${value}`);
 }

@@ -2,6 +2,12 @@ import { VICTIM_BATCH, type Engine, type EngineFactory } from './contract.js';
 
 const NONE = -1;
 
+// Where a slot's links sit in #links. Shifts rather than products: V8 checks
+// an integer product for overflow, never a shift, and a Map's 2^24 entries
+// keep slot << 1 well inside an int32.
+const prevAt = (slot: number): number => slot << 1;
+const nextAt = (slot: number): number => (slot << 1) | 1;
+
 /**
  * The pure TypeScript engine: a doubly linked recency list in typed arrays,
  * indexed by slot, with a LIFO free list threaded through `next`. A slot's
@@ -34,34 +40,22 @@ class TsEngine implements Engine {
 
   insert(bytes: number): number {
     const tail = this.#tail;
-    const room = this.#maxBytes - bytes;
-    // Full, and evicting the least recent entry alone makes room: its slot serves the new one.
-    if (
-      tail !== NONE &&
-      this.#count <= this.#maxEntries &&
-      (this.#count === this.#maxEntries || this.#total > room) &&
-      this.#total - this.#sizes[tail] <= room
-    ) {
+    if (tail !== NONE) {
       const size = this.#sizes[tail];
-      this.#victims[0] = tail;
-      this.#victims[1] = size;
-      this.#total = this.#total - size + bytes;
-      this.#sizes[tail] = bytes;
-      this.touch(tail);
-      return tail;
+      const total = this.#total;
+      const room = this.#maxBytes - bytes;
+      const count = this.#count;
+      // Full, and evicting the least recent entry alone makes room: its slot serves the new one.
+      if (count <= this.#maxEntries && (count === this.#maxEntries || total > room) && total - size <= room) {
+        this.#victims[0] = tail;
+        this.#victims[1] = size;
+        this.#total = total - size + bytes;
+        this.#sizes[tail] = bytes;
+        this.#rotate(tail);
+        return tail;
+      }
     }
-    let slot = this.#free;
-    if (slot !== NONE) {
-      this.#free = this.#links[2 * slot + 1];
-    } else {
-      if (this.#used === this.#sizes.length) this.#grow();
-      slot = this.#used++;
-    }
-    this.#sizes[slot] = bytes;
-    this.#linkFirst(slot);
-    this.#count++;
-    this.#incoming = bytes;
-    return slot;
+    return this.#allocate(bytes);
   }
 
   update(slot: number, bytes: number): void {
@@ -81,7 +75,7 @@ class TsEngine implements Engine {
     this.#unlink(slot);
     this.#total -= this.#sizes[slot];
     this.#count--;
-    this.#links[2 * slot + 1] = this.#free;
+    this.#links[nextAt(slot)] = this.#free;
     this.#free = slot;
   }
 
@@ -117,7 +111,7 @@ class TsEngine implements Engine {
 
   order(): Int32Array {
     const out = new Int32Array(this.#count);
-    for (let slot = this.#head, i = 0; slot !== NONE; slot = this.#links[2 * slot + 1]) out[i++] = slot;
+    for (let slot = this.#head, i = 0; slot !== NONE; slot = this.#links[nextAt(slot)]) out[i++] = slot;
     return out;
   }
 
@@ -137,23 +131,53 @@ class TsEngine implements Engine {
     this.#sizes = new Float64Array(0);
   }
 
+  // A slot for an insert that must call evict(): from the free list, or a new one.
+  #allocate(bytes: number): number {
+    let slot = this.#free;
+    if (slot !== NONE) {
+      this.#free = this.#links[nextAt(slot)];
+    } else {
+      if (this.#used === this.#sizes.length) this.#grow();
+      slot = this.#used++;
+    }
+    this.#sizes[slot] = bytes;
+    this.#linkFirst(slot);
+    this.#count++;
+    this.#incoming = bytes;
+    return slot;
+  }
+
+  // Moves the tail to the head: touch() unrolled for the slot whose next link is known to be NONE.
+  #rotate(tail: number): void {
+    const head = this.#head;
+    if (tail === head) return;
+    const links = this.#links;
+    const prev = links[prevAt(tail)];
+    links[nextAt(prev)] = NONE;
+    this.#tail = prev;
+    links[prevAt(tail)] = NONE;
+    links[nextAt(tail)] = head;
+    links[prevAt(head)] = tail;
+    this.#head = tail;
+  }
+
   #unlink(slot: number): void {
     const links = this.#links;
-    const prev = links[2 * slot];
-    const next = links[2 * slot + 1];
+    const prev = links[prevAt(slot)];
+    const next = links[nextAt(slot)];
     if (prev === NONE) this.#head = next;
-    else links[2 * prev + 1] = next;
+    else links[nextAt(prev)] = next;
     if (next === NONE) this.#tail = prev;
-    else links[2 * next] = prev;
+    else links[prevAt(next)] = prev;
   }
 
   #linkFirst(slot: number): void {
     const links = this.#links;
     const head = this.#head;
-    links[2 * slot] = NONE;
-    links[2 * slot + 1] = head;
+    links[prevAt(slot)] = NONE;
+    links[nextAt(slot)] = head;
     if (head === NONE) this.#tail = slot;
-    else links[2 * head] = slot;
+    else links[prevAt(head)] = slot;
     this.#head = slot;
   }
 
