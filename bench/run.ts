@@ -89,12 +89,17 @@ interface Measured {
   result: WorkerResult | ModelSample;
 }
 
+/** Which subjects of a benchmark, each at some number of entries, a gate round samples again. */
+type Keep = (benchmark: string, subject: string, entries: number) => boolean;
+
 /** One step of a group's measurement: one or more benchmark processes. */
 interface Step {
-  label: string;
+  /** What it runs: with `keep`, of a gate round. */
+  label(keep?: Keep): string;
   /** The benchmarks it samples; a gate that needs more samples of one runs its steps again. */
   benchmarks: string[];
-  run(): Promise<Measured[]>;
+  /** Runs it; with `keep`, the processes of those subjects only, where the step's processes are per subject. */
+  run(keep?: Keep): Promise<Measured[]>;
 }
 
 /** A group of benchmarks with its own output directory, summary and report. */
@@ -134,17 +139,19 @@ function benchmarkStep(
   sampler: SamplerOptions,
   cpu: number | undefined,
 ): Step {
+  const running = (keep?: Keep) =>
+    measured.filter((m) => m.absent === undefined && (keep === undefined || keep(benchmark, m.name, m.entries)));
   return {
-    label: `${benchmark} (${measured.filter((m) => m.absent === undefined).length} processes in turn)`,
+    label: (keep) => `${benchmark} (${running(keep).length} processes in turn)`,
     benchmarks: [benchmark],
-    async run() {
-      const running = measured.filter((m) => m.absent === undefined);
+    async run(keep) {
+      const jobsOf = running(keep);
       const absent = measured.flatMap(({ name, kind, entries, absent: reason }) =>
         reason === undefined
           ? []
           : [{ subject: name, kind, result: { type: 'skip', benchmark, entries, reason } satisfies WorkerResult }],
       );
-      const jobs = running.map(({ name, kind, entries, script, hashSeed, node }) => ({
+      const jobs = jobsOf.map(({ name, kind, entries, script, hashSeed, node }) => ({
         name: `${name} at ${entries} entries`,
         script,
         hashSeed,
@@ -152,7 +159,7 @@ function benchmarkStep(
         job: { type: 'cell', subject: splitSubject(name).subject, kind, benchmark, entries, sampler } satisfies Job,
       }));
       const results = await interleave<WorkerResult>(workerPath, jobs, cpu);
-      return [...results.map((result, i) => ({ subject: running[i].name, kind: running[i].kind, result })), ...absent];
+      return [...results.map((result, i) => ({ subject: jobsOf[i].name, kind: jobsOf[i].kind, result })), ...absent];
     },
   };
 }
@@ -160,7 +167,7 @@ function benchmarkStep(
 /** The memory figure of one subject, in a process of its own. */
 function memoryStep(subject: string, kind: 'engine' | 'peer', cpu: number | undefined): Step {
   return {
-    label: `memory of ${subject} at ${MEMORY_ENTRIES} entries`,
+    label: () => `memory of ${subject} at ${MEMORY_ENTRIES} entries`,
     benchmarks: [],
     async run() {
       const job: Job = { type: 'memory', subject, kind, entries: MEMORY_ENTRIES };
@@ -287,7 +294,7 @@ function modelsGroup(options: Options, cpu: number | undefined): Group | undefin
     const kind: SubjectKind = subject === 'store' ? 'engine' : 'peer';
     const job: ModelJob = { subject, benchmarks: benchmarks.map((b) => b.id), sampler, backend };
     return {
-      label: subject,
+      label: () => subject,
       benchmarks: benchmarks.map((b) => b.id),
       async run() {
         return (await runProcess<ModelSample>(modelsPath, job, subject, cpu)).map((result) => ({
@@ -376,15 +383,20 @@ function environment(
   };
 }
 
-/** Runs the steps of a group (all of them, or those that sample one of `only`). */
-async function measure(group: Group, counter: { done: number; total: number; started: number }, only?: Set<string>) {
+/** Runs the steps of a group: all of them, or in a gate round those that sample one of `only`, keeping `keep`. */
+async function measure(
+  group: Group,
+  counter: { done: number; total: number; started: number },
+  only?: Set<string>,
+  keep?: Keep,
+) {
   const raws: RawSample[] = [];
   const memory: MemoryFigure[] = [];
   const skips = new Map<string, { subject: string; reason: string }[]>();
   for (const step of group.steps) {
     if (only !== undefined && !step.benchmarks.some((b) => only.has(b))) continue;
-    progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label}${timeLeft(counter)}`);
-    for (const { subject, kind, result } of await step.run()) {
+    progress(`[${++counter.done}/${counter.total}] ${group.name}: ${step.label(keep)}${timeLeft(counter)}`);
+    for (const { subject, kind, result } of await step.run(keep)) {
       if (result.type === 'sample') addSamples(raws, { subject, kind, ...result });
       else if (result.type === 'skip')
         skips.set(result.benchmark, [...(skips.get(result.benchmark) ?? []), { subject, reason: result.reason }]);
@@ -652,6 +664,9 @@ async function runGroups(
 
   // The gate: while an engine's change can neither be told above the
   // threshold nor ruled out, sample its benchmark again, up to --gate-time.
+  // With --against each pair of processes is a comparison of its own, so a
+  // round runs only the undecided engines and their twins; against a saved
+  // baseline the change is taken net of the controls, which run again too.
   const readings = () =>
     summaries.flatMap((summary, i) =>
       gated(summary).map((g) => ({ group: groups[i].name, ...g, reading: gateReading(g.change, options.failOn!) })),
@@ -673,7 +688,17 @@ async function runGroups(
           total: group.steps.filter((s) => s.benchmarks.some((b) => only.has(b))).length,
           started: performance.now(),
         };
-        merge(measured[i], await measure(group, again, only));
+        const keep: Keep | undefined =
+          against === undefined
+            ? undefined
+            : (benchmark, subject, entries) =>
+                undecided.some(
+                  (u) =>
+                    u.benchmark === benchmark &&
+                    u.entries === entries &&
+                    (subject === u.subject || subject === `${u.subject}@${against.label}`),
+                );
+        merge(measured[i], await measure(group, again, only, keep));
       }
       summaries = analyseAll();
     }

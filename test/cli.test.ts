@@ -311,6 +311,40 @@ describe('the caro-cache-bench command line', () => {
       assert.equal(git('worktree', 'remove', '--force', '--force', live).status, 0);
     });
 
+    test('--against: a gate round samples again only the undecided engines and their twins', () => {
+      // A threshold of 0.001% is never ruled out, so the engine's cells start a round.
+      const run = harness(
+        '^get_model_hit$',
+        '--group',
+        'cache',
+        '--backend',
+        'ts',
+        '--quick',
+        '--against',
+        'HEAD',
+        '--out',
+        join(out, 'against-rounds'),
+        '--noise-threshold',
+        '0',
+        '--fail-on-regression',
+        '0.001',
+        '--gate-time',
+        '1',
+      );
+      assert.ok([0, 1, 3].includes(run.status!), `exit ${run.status}: ${run.stderr}`);
+      const lines = run.stderr.split('\n');
+      const at = lines.findIndex((line) => /^gate round 1: /.test(line));
+      assert.ok(at > 0, run.stderr);
+      const undecided = Number(/^gate round 1: (\d+) inconclusive/.exec(lines[at])![1]);
+      const first = /get_model_hit \((\d+) processes in turn\)/.exec(lines.slice(0, at).join('\n'));
+      const again = /get_model_hit \((\d+) processes in turn\)/.exec(lines.slice(at + 1).join('\n'));
+      assert.ok(first !== null && again !== null, run.stderr);
+      // Each undecided cell: ts and ts@HEAD, in two replica processes each; no peer, no floor.
+      assert.ok(undecided > 0);
+      assert.equal(Number(again[1]), 4 * undecided);
+      assert.ok(Number(again[1]) < Number(first[1]), run.stderr);
+    });
+
     test('--against a ref that does not exist is refused before measuring', () => {
       const { status, stderr } = harness('--against', 'no-such-ref-anywhere', '--out', out);
       assert.equal(status, 1);
