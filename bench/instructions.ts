@@ -32,10 +32,11 @@ const COUNTED_BATCHES = 20;
 const REPEATABLE_V8 = ['--predictable', '--hash-seed=1', '--random-seed=1'];
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 
-/** One cell of the plan: an engine (or the other version's, `ts@ref`) on one benchmark at one size. */
+/** One cell of the plan: an engine (or the other version's, `ts@ref`) or an exact peer, on one benchmark at one size. */
 export interface CountCell {
   benchmark: string;
   subject: string;
+  kind: 'engine' | 'peer';
   entries: number;
   /** The default size of the benchmark, which names the cell's directory without a suffix. */
   defaultEntries: number;
@@ -48,6 +49,7 @@ export interface CountCell {
 export interface Counted {
   benchmark: string;
   subject: string;
+  kind: 'engine' | 'peer';
   entries: number;
   /** Instructions per unit of the benchmark (operation or evicted entry). */
   perUnit: number;
@@ -122,7 +124,7 @@ async function countCell(cell: CountCell): Promise<CountFile | string> {
     const job: Job = {
       type: 'count',
       subject: cell.subject.split('@')[0],
-      kind: 'engine',
+      kind: cell.kind,
       benchmark: cell.benchmark,
       entries: cell.entries,
       warmUp: WARM_UP_BATCHES,
@@ -192,6 +194,13 @@ async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<
   return results;
 }
 
+/** The peer that counts fewest instructions on `cell`'s benchmark at its size. */
+export function fastestPeer(results: Counted[], cell: Counted): Counted | undefined {
+  return results
+    .filter((r) => r.kind === 'peer' && r.benchmark === cell.benchmark && r.entries === cell.entries)
+    .reduce<Counted | undefined>((best, r) => (best === undefined || r.perUnit < best.perUnit ? r : best), undefined);
+}
+
 const verdictOf = (ratio: number, noise: number) =>
   Math.abs(ratio - 1) <= noise ? 'no change' : ratio > 1 ? 'regressed' : 'improved';
 
@@ -234,14 +243,16 @@ export async function runInstructions(
     const result = {
       benchmark: cell.benchmark,
       subject: cell.subject,
+      kind: cell.kind,
       entries: cell.entries,
       perUnit: file.instructionsPerUnit,
     };
     results.push(result);
     dirs.set(result, dir);
   });
+  // Only this version's engines change; the peers are the mark they are held to.
   for (const r of results) {
-    if (r.subject.includes('@')) continue;
+    if (r.kind !== 'engine' || r.subject.includes('@')) continue;
     const base =
       against === undefined
         ? baseCount(dirs.get(r)!, options.compareWith)
@@ -277,8 +288,11 @@ export async function runInstructions(
   console.log(`\n== instructions: ${environment.counter}; Node ${process.version} ${environment.v8Flags}`);
   for (const r of results) {
     const change = r.change && `${pct(r.change.ratio - 1)} ${r.change.verdict} against ${r.change.baseline}`;
+    const peer = r.kind === 'engine' ? fastestPeer(results, r) : undefined;
+    const mark = peer && `${(r.perUnit / peer.perUnit).toFixed(2)}x ${peer.subject}`;
+    const notes = [change, mark].map((note) => (note ? `, ${note}` : '')).join('');
     console.log(
-      `  ${`${r.benchmark}/${r.subject}`.padEnd(32)} ${String(r.entries).padStart(7)} entries ${r.perUnit.toFixed(0).padStart(9)} instructions per unit${change ? `, ${change}` : ''}`,
+      `  ${`${r.benchmark}/${r.subject}`.padEnd(32)} ${String(r.entries).padStart(7)} entries ${r.perUnit.toFixed(0).padStart(9)} instructions per unit${notes}`,
     );
   }
   for (const s of skipped) console.log(`  skipped: ${s}`);

@@ -199,6 +199,19 @@ export function enginesFor<T extends { name: string; script?: string }>(
   return [...engines.filter((e) => e.script !== against.worker), ...absent.values()];
 }
 
+/** The peers that load here; each one that does not is added to `skipped`. */
+function installedPeers(skipped: Summary['skipped']): (typeof PEERS)[number][] {
+  return PEERS.filter((peer) => {
+    try {
+      peer.load();
+      return true;
+    } catch {
+      skipped.push({ subject: peer.name, reason: 'not installed (a dependency of caro-cache-bench)' });
+      return false;
+    }
+  });
+}
+
 /** The in-memory caches: engines, npm peers and floors. */
 function cacheGroup(
   options: Options,
@@ -216,15 +229,7 @@ function cacheGroup(
   );
   const scale = options.quick ? QUICK_SCALE : SCALE;
   const skipped: Summary['skipped'] = [];
-  const peers = PEERS.filter((peer) => {
-    try {
-      peer.load();
-      return true;
-    } catch {
-      skipped.push({ subject: peer.name, reason: 'not installed (a dependency of caro-cache-bench)' });
-      return false;
-    }
-  }).map((peer) => peer.name);
+  const peers = installedPeers(skipped).map((peer) => peer.name);
   // Each subject under the harness's Node, then under each version of --node.
   const subjects = (names: string[], kind: SubjectKind): Omit<Measuring, 'entries'>[] =>
     [undefined, ...nodes].flatMap((n) =>
@@ -566,18 +571,39 @@ function countCells(options: Options, against: Against | undefined): CountCell[]
   const engines = options.engines.flatMap((name) =>
     against === undefined ? [{ name }] : [{ name }, { name: `${name}@${against.label}`, script: against.worker }],
   );
-  return BENCHMARKS.filter((b) => options.filter.test(b.id)).flatMap(({ id }) => {
+  // The exact peers are counted beside the engines, as the mark to beat; with
+  // --against the question is the change between versions, which they cannot show.
+  const notInstalled: Summary['skipped'] = [];
+  const peers = against === undefined ? installedPeers(notInstalled).filter((peer) => peer.exactLru) : [];
+  return BENCHMARKS.filter((b) => options.filter.test(b.id)).flatMap(({ id, needsByteLimit }) => {
     const sizes = new Set([DEFAULT_ENTRIES[id], ...(SCALED.includes(id) ? scale : [])]);
-    return [...sizes].flatMap((entries) =>
-      enginesFor(id, engines, against).map(({ name, script, absent }) => ({
-        benchmark: id,
-        subject: name,
-        entries,
-        defaultEntries: DEFAULT_ENTRIES[id],
-        script,
-        absent,
+    const cell = { benchmark: id, defaultEntries: DEFAULT_ENTRIES[id] };
+    return [
+      ...[...sizes].flatMap((entries) => [
+        ...enginesFor(id, engines, against).map(({ name, script, absent }) => ({
+          ...cell,
+          subject: name,
+          kind: 'engine' as const,
+          entries,
+          script,
+          absent,
+        })),
+        ...peers.map((peer) => ({
+          ...cell,
+          subject: peer.name,
+          kind: 'peer' as const,
+          entries,
+          absent: needsByteLimit && !peer.byteLimit ? 'limits entries only, not summed sizes' : undefined,
+        })),
+      ]),
+      ...notInstalled.map(({ subject, reason }) => ({
+        ...cell,
+        subject,
+        kind: 'peer' as const,
+        entries: DEFAULT_ENTRIES[id],
+        absent: reason,
       })),
-    );
+    ];
   });
 }
 

@@ -28,7 +28,7 @@ export type Job =
   | {
       type: 'count';
       subject: string;
-      kind: 'engine';
+      kind: 'engine' | 'peer';
       benchmark: string;
       entries: number;
       warmUp: number;

@@ -230,13 +230,20 @@ describe('the caro-cache-bench command line', () => {
         // One change per size of the scale series.
         assert.match(second.stderr, /^gate: 3 changes, none beyond 2%/m);
         const summary = JSON.parse(readFileSync(join(out, 'instructions', 'summary.json'), 'utf8')) as {
-          results: { subject: string; change?: { ratio: number; verdict: string } }[];
+          results: { subject: string; kind: string; entries: number; change?: { ratio: number; verdict: string } }[];
         };
         assert.match(readFileSync(join(out, 'instructions', 'report', 'index.html'), 'utf8'), /<section id="counts">/);
-        for (const ts of summary.results) {
+        const engines = summary.results.filter((r) => r.kind === 'engine');
+        assert.equal(engines.length, 3);
+        for (const ts of engines) {
           assert.equal(ts.change!.verdict, 'no change');
           assert.ok(Math.abs(ts.change!.ratio - 1) < 0.01, `counts moved by ${ts.change!.ratio - 1}`);
         }
+        // The exact peers are counted at every size, as the mark to beat, and never gated.
+        const peers = summary.results.filter((r) => r.kind === 'peer');
+        assert.ok(peers.some((p) => p.subject === 'mnemonist-map' && p.entries === 10_000));
+        assert.ok(peers.every((p) => p.change === undefined));
+        assert.match(second.stdout, /remove_model\/ts +10000 entries +\d+ instructions per unit, .*, \d+\.\d\dx \S+/);
       },
     );
 

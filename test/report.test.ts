@@ -574,6 +574,7 @@ function fakeCounts(): InstructionsSummary {
   const result = (subject: string, entries: number, perUnit: number, base?: number): Counted => ({
     benchmark: 'get_model_hit',
     subject,
+    kind: subject.startsWith('mnemonist') ? 'peer' : 'engine',
     entries,
     perUnit,
     ...(base === undefined
@@ -609,6 +610,7 @@ function fakeCounts(): InstructionsSummary {
       result('ts', 10_000, 240, 239),
       result('ts@main', 100, 120),
       result('ts@main', 10_000, 239),
+      result('mnemonist-map', 100, 150),
     ],
     skipped: ['get_model_hit_zipf/ts@main: main lacks this benchmark'],
   };
@@ -622,6 +624,8 @@ test('the instructions page shows the header, a count table per benchmark with c
   assert.ok(page.includes('>10⁴ entries</th>'), 'a column per size');
   assert.ok(page.includes('<strong>180</strong>'), 'a count');
   assert.match(page, /class="v-regressed">Δ <span class="num">\+50\.0 %<\/span> regressed/);
+  assert.ok(page.includes('<th scope="row">mnemonist-map</th>'), 'a peer row');
+  assert.ok(page.includes('<span class="num">1.20x</span> mnemonist-map'), "an engine's ratio to the fastest peer");
   assert.ok(page.includes('<title>get_model_hit: instructions per unit at 10² entries</title>'), 'the chart');
   assert.ok(page.includes('<li>get_model_hit_zipf/ts@main: main lacks this benchmark</li>'));
   assert.ok(!/<script|<link|src="http/.test(page), 'self-contained');

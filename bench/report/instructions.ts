@@ -1,7 +1,8 @@
 // The HTML page of `--measure instructions`: one self-contained page, as the
 // time report is, rendered from the counts' summary.json. Per benchmark, a
-// table of instructions per unit by engine and cache size with each change
-// and its verdict, and a bar chart of the default size; then what was
+// table of instructions per unit by subject and cache size, with each
+// engine's change and verdict and its ratio to the fastest exact peer, and a
+// bar chart of the default size; then what was
 // skipped, and what counts cannot show.
 
 import { html, join, type SafeHtml } from './html.js';
@@ -11,10 +12,11 @@ import { fmtEntries, fmtInt, fmtPct, slug } from './format.js';
 import { renderPage, type Section } from './page.js';
 import { fieldsTable, NL, section, table, td, verdictClass } from './sections/elements.js';
 import { KIND_COLOUR } from './style.js';
-import type { Counted, InstructionsSummary } from '../instructions.js';
+import { fastestPeer, type Counted, type InstructionsSummary } from '../instructions.js';
 
 /** Another version's subjects (`ts@main`) are drawn as the controls they are. */
-const colourOf = (subject: string): string => (subject.includes('@') ? KIND_COLOUR.floor : KIND_COLOUR.engine);
+const colourOf = ({ subject, kind }: Counted): string =>
+  kind === 'peer' ? KIND_COLOUR.peer : subject.includes('@') ? KIND_COLOUR.floor : KIND_COLOUR.engine;
 
 function environmentSection(summary: InstructionsSummary): SafeHtml {
   const env = summary.environment;
@@ -32,13 +34,16 @@ function environmentSection(summary: InstructionsSummary): SafeHtml {
   return section('environment', 'Environment', fieldsTable(rows));
 }
 
-function countCell(result: Counted | undefined): SafeHtml {
+function countCell(result: Counted | undefined, results: Counted[]): SafeHtml {
   if (result === undefined) return td('—', 'muted');
   const change = result.change;
+  const peer = result.kind === 'engine' ? fastestPeer(results, result) : undefined;
   return td([
     html`<div class="num"><strong>${fmtInt(Math.round(result.perUnit))}</strong></div>`,
     change &&
       html`<div class="${verdictClass(change.verdict)}">Δ <span class="num">${fmtPct(change.ratio - 1)}</span> ${change.verdict}</div>`,
+    peer &&
+      html`<div class="muted"><span class="num">${(result.perUnit / peer.perUnit).toFixed(2)}x</span> ${peer.subject}</div>`,
   ]);
 }
 
@@ -46,13 +51,16 @@ function benchmarkSection(benchmark: string, results: Counted[]): SafeHtml {
   const subjects = [...new Set(results.map((r) => r.subject))];
   const sizes = [...new Set(results.map((r) => r.entries))].sort((a, b) => a - b);
   const at = (subject: string, entries: number) => results.find((r) => r.subject === subject && r.entries === entries);
-  const rows = subjects.map((s) => [html`<th scope="row">${s}</th>`, ...sizes.map((n) => countCell(at(s, n)))]);
+  const rows = subjects.map((s) => [
+    html`<th scope="row">${s}</th>`,
+    ...sizes.map((n) => countCell(at(s, n), results)),
+  ]);
   const smallest = sizes[0]!;
   const bars = subjects.flatMap((s) => {
     const r = at(s, smallest);
     return r === undefined
       ? []
-      : [{ label: s, colour: colourOf(s), value: r.perUnit, text: fmtInt(Math.round(r.perUnit)) }];
+      : [{ label: s, colour: colourOf(r), value: r.perUnit, text: fmtInt(Math.round(r.perUnit)) }];
   });
   const chart = barChart(
     `${benchmark}: instructions per unit at ${fmtEntries(smallest)} entries`,
