@@ -89,8 +89,27 @@ interface Measured {
   result: WorkerResult | ModelSample;
 }
 
-/** Which subjects of a benchmark, each at some number of entries, a gate round samples again. */
-type Keep = (benchmark: string, subject: string, entries: number) => boolean;
+/** Which cells of a benchmark (a subject at some number of entries) a gate round samples again. */
+export type Keep = (benchmark: string, cell: Pick<Measuring, 'name' | 'kind' | 'entries'>) => boolean;
+
+/**
+ * The cells a gate round samples again: the undecided engines, and what
+ * judges each of them: with --against (`against` is the other version's
+ * label) its twin of that version, else the controls at the same benchmark
+ * and size, since a change against a saved baseline is taken net of them.
+ */
+export function roundCells(
+  undecided: readonly { benchmark: string; subject: string; entries: number }[],
+  against: string | undefined,
+): Keep {
+  return (benchmark, { name, kind, entries }) =>
+    undecided.some(
+      (u) =>
+        u.benchmark === benchmark &&
+        u.entries === entries &&
+        (name === u.subject || (against === undefined ? kind !== 'engine' : name === `${u.subject}@${against}`)),
+    );
+}
 
 /** One step of a group's measurement: one or more benchmark processes. */
 interface Step {
@@ -140,7 +159,7 @@ function benchmarkStep(
   cpu: number | undefined,
 ): Step {
   const running = (keep?: Keep) =>
-    measured.filter((m) => m.absent === undefined && (keep === undefined || keep(benchmark, m.name, m.entries)));
+    measured.filter((m) => m.absent === undefined && (keep === undefined || keep(benchmark, m)));
   return {
     label: (keep) => `${benchmark} (${running(keep).length} processes in turn)`,
     benchmarks: [benchmark],
@@ -689,10 +708,7 @@ async function runGroups(
   let summaries = analyseAll();
 
   // The gate: while an engine's change can neither be told above the
-  // threshold nor ruled out, sample its benchmark again, up to --gate-time.
-  // With --against each pair of processes is a comparison of its own, so a
-  // round runs only the undecided engines and their twins; against a saved
-  // baseline the change is taken net of the controls, which run again too.
+  // threshold nor ruled out, sample it again (roundCells), up to --gate-time.
   const readings = () =>
     summaries.flatMap((summary, i) =>
       gated(summary).map((g) => ({ group: groups[i].name, ...g, reading: gateReading(g.change, options.failOn!) })),
@@ -714,16 +730,7 @@ async function runGroups(
           total: group.steps.filter((s) => s.benchmarks.some((b) => only.has(b))).length,
           started: performance.now(),
         };
-        const keep: Keep | undefined =
-          against === undefined
-            ? undefined
-            : (benchmark, subject, entries) =>
-                undecided.some(
-                  (u) =>
-                    u.benchmark === benchmark &&
-                    u.entries === entries &&
-                    (subject === u.subject || subject === `${u.subject}@${against.label}`),
-                );
+        const keep = roundCells(undecided, against?.label);
         merge(measured[i], await measure(group, again, only, keep));
       }
       summaries = analyseAll();

@@ -2,7 +2,7 @@
 // and which processes run them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { enginesFor } from '../bench/run.js';
+import { enginesFor, roundCells } from '../bench/run.js';
 import { engineSubject, peerSubject } from '../bench/subjects.js';
 import { BENCHMARKS, ids, lookupOrder, modelId, zipfOrder } from '../bench/workloads.js';
 
@@ -77,4 +77,23 @@ test("a benchmark the --against version lacks runs on this version's engines, th
     { name: 'ts', hashSeed: 2 },
     { name: 'ts@v1', script: against.worker, hashSeed: 2, absent: 'v1 has no benchmark get_model_hit_zipf' },
   ]);
+});
+
+test('a gate round samples the undecided engines again, with their twins or with the controls at their size', () => {
+  const undecided = [{ benchmark: 'add_model', subject: 'ts', entries: 1000 }];
+  const cell = (name: string, kind: 'engine' | 'peer' | 'floor', entries = 1000) => ({ name, kind, entries });
+  const paired = roundCells(undecided, 'main');
+  assert.ok(paired('add_model', cell('ts', 'engine')));
+  assert.ok(paired('add_model', cell('ts@main', 'engine')));
+  assert.ok(!paired('add_model', cell('wasm', 'engine')), 'a decided engine');
+  assert.ok(!paired('add_model', cell('mnemonist-map', 'peer')), 'no control: each pair judges itself');
+  assert.ok(!paired('add_model', cell('ts', 'engine', 100)), 'another size');
+  assert.ok(!paired('remove_model', cell('ts', 'engine')), 'another benchmark');
+  const netOfControls = roundCells(undecided, undefined);
+  assert.ok(netOfControls('add_model', cell('ts', 'engine')));
+  assert.ok(netOfControls('add_model', cell('mnemonist-map', 'peer')));
+  assert.ok(netOfControls('add_model', cell('floor:map-churn', 'floor')));
+  assert.ok(!netOfControls('add_model', cell('wasm', 'engine')), 'a decided engine');
+  assert.ok(!netOfControls('add_model', cell('mnemonist-map', 'peer', 100)), 'a control at another size');
+  assert.ok(!netOfControls('remove_model', cell('mnemonist-map', 'peer')), 'a control of another benchmark');
 });
