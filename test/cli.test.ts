@@ -115,6 +115,8 @@ describe('the caro-cache-bench command line', () => {
   });
 
   describe('runs', () => {
+    /** A quick run of the ts engine beside its own HEAD. */
+    const TS_AGAINST_HEAD = ['--group', 'cache', '--backend', 'ts', '--quick', '--against', 'HEAD'];
     const out = mkdtempSync(join(tmpdir(), 'caro-bench-'));
     after(() => rmSync(out, { recursive: true, force: true }));
     const cache = join(out, 'cache');
@@ -281,13 +283,7 @@ describe('the caro-cache-bench command line', () => {
       const live = plant('live', process.pid);
       const run = harness(
         'get_model_hit',
-        '--group',
-        'cache',
-        '--backend',
-        'ts',
-        '--quick',
-        '--against',
-        'HEAD',
+        ...TS_AGAINST_HEAD,
         '--out',
         ab,
         '--fail-on-regression',
@@ -322,13 +318,7 @@ describe('the caro-cache-bench command line', () => {
       // A threshold of 0.001% is never ruled out, so the engine's cells start a round.
       const run = harness(
         '^get_model_hit$',
-        '--group',
-        'cache',
-        '--backend',
-        'ts',
-        '--quick',
-        '--against',
-        'HEAD',
+        ...TS_AGAINST_HEAD,
         '--out',
         join(out, 'against-rounds'),
         '--noise-threshold',
