@@ -117,7 +117,7 @@ interface Step {
   label(keep?: Keep): string;
   /** The benchmarks it samples; a gate that needs more samples of one runs its steps again. */
   benchmarks: string[];
-  /** Runs it; with `keep`, the processes of those subjects only, where the step's processes are per subject. */
+  /** Runs it; with `keep`, only the processes of the cells it keeps, where the step has a process per cell. */
   run(keep?: Keep): Promise<Measured[]>;
 }
 
