@@ -723,15 +723,16 @@ async function runGroups(
         `gate round ${round}: ${undecided.length} inconclusive, sampling again (${left} s of --gate-time left)\n`,
       );
       for (const [i, group] of groups.entries()) {
-        const only = new Set(undecided.filter((u) => u.group === group.name).map((u) => u.benchmark));
-        if (only.size === 0) continue;
+        // The models group's benchmarks share ids with the cache group's: each round keeps to its own group.
+        const own = undecided.filter((u) => u.group === group.name);
+        if (own.length === 0) continue;
+        const only = new Set(own.map((u) => u.benchmark));
         const again = {
           done: 0,
           total: group.steps.filter((s) => s.benchmarks.some((b) => only.has(b))).length,
           started: performance.now(),
         };
-        const keep = roundCells(undecided, against?.label);
-        merge(measured[i], await measure(group, again, only, keep));
+        merge(measured[i], await measure(group, again, only, roundCells(own, against?.label)));
       }
       summaries = analyseAll();
     }

@@ -2,8 +2,8 @@
 // time report is, rendered from the counts' summary.json. Per benchmark, a
 // table of instructions per unit by subject and cache size, with each
 // engine's change and verdict and its ratio to the fastest exact peer, and a
-// bar chart of the default size; then what was
-// skipped, and what counts cannot show.
+// bar chart of the default size; then what was skipped, and what counts
+// cannot show.
 
 import { html, join, type SafeHtml } from './html.js';
 import { countTicks } from './axes.js';
