@@ -59,7 +59,10 @@ Comparing and gating:
   --help                       this text
 
 Changes against a saved baseline are taken relative to the controls (peers and floors)
-measured in the same run, so a machine that slowed down as a whole shows no change.`;
+measured in the same run, so a machine that slowed down as a whole shows no change.
+A run with --against, --fail-on-regression or --save-baseline samples each engine in two
+processes: two processes of the same code differ too, and a baseline's draw is shared by
+every run judged against it.`;
 
 export type Options = ReturnType<typeof parse>;
 
@@ -188,6 +191,8 @@ export function parse(args: string[]) {
     compareWith: values.baseline ?? values['save-baseline'] ?? 'base',
     saveAs: values.baseline === undefined ? (values['save-baseline'] ?? 'base') : undefined,
     mustExist: values.baseline !== undefined,
+    /** A gate's evidence (--against, --fail-on-regression, or a baseline saved by name): engine cells from several processes. */
+    replicated: values.against !== undefined || failOn !== undefined || values['save-baseline'] !== undefined,
     noiseThreshold,
     significance,
     failOn,

@@ -77,8 +77,11 @@ const SCALED = ['get_model_hit', 'get_model_hit_zipf', 'add_model', 'remove_mode
 const MEMORY_ENTRIES = 1_000_000;
 /** Saved runs the report's history chart shows, this one included. */
 const HISTORY_RUNS = 30;
-/** Processes per engine and version in an --against run (more come from the gate's rounds). */
-const AGAINST_REPLICAS = 2;
+/**
+ * Processes per engine cell (and version, with --against) in a run that is a
+ * gate's evidence (options.ts `replicated`); more come from the gate's rounds.
+ */
+const REPLICAS = 2;
 const workerPath = fileURLToPath(new URL('./worker.js', import.meta.url));
 const modelsPath = fileURLToPath(new URL('./models.js', import.meta.url));
 
@@ -138,7 +141,7 @@ interface Measuring {
   entries: number;
   /** Another version's worker, for a subject of --against (named `engine@version`). */
   script?: string;
-  /** V8's hash seed: replica k of either version gets seed k, so that paired processes lay out their Maps alike. */
+  /** V8's hash seed (1 unless set): with --against, replica k of either version gets seed k, so that pairs lay out their Maps alike. */
   hashSeed?: number;
   /** Another Node binary, for a subject of --node (named `subject@label`). */
   node?: string;
@@ -256,16 +259,21 @@ function cacheGroup(
     );
   const at = (entries: number) => (subject: Omit<Measuring, 'entries'>) => ({ ...subject, entries });
   const own = subjects(options.engines, 'engine');
-  // With --against, each engine of the other version runs beside its own, in the same turns,
-  // and each version in AGAINST_REPLICAS processes: two processes of the same code differ too.
-  const engines =
+  // With --against, each engine of the other version runs beside its own, in the same turns.
+  const versions =
     against === undefined
       ? own
-      : Array.from({ length: AGAINST_REPLICAS }, (_, k) =>
-          [...own, ...own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker }))].map(
-            (e) => ({ ...e, hashSeed: k + 1 }),
-          ),
-        ).flat();
+      : [...own, ...own.map((e) => ({ ...e, name: `${e.name}@${against.label}`, script: against.worker }))];
+  // Two processes of the same code differ too (JIT decisions, code placement),
+  // and a saved baseline's draw is shared by every run judged against it: a
+  // gate's evidence takes each engine cell from REPLICAS processes. They keep
+  // the one hash seed, so that a figure stays one Map layout's, comparable with
+  // a run of one process; with --against, replica k of both versions gets seed k.
+  const engines = options.replicated
+    ? Array.from({ length: REPLICAS }, (_, k) =>
+        versions.map((e) => ({ ...e, hashSeed: against === undefined ? 1 : k + 1 })),
+      ).flat()
+    : versions;
   const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
   const steps: Step[] = [];
   for (const { id } of benchmarks) {

@@ -22,6 +22,10 @@ function binOf(name: string): string {
 const runBin = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 const caroCache = (...args: string[]) => runBin(binOf('caro-cache'), args);
 const harness = (...args: string[]) => runBin(binOf('caro-cache-bench'), args);
+/** How many processes the sample in criterion's directory `dir` came from. */
+const processesOf = (dir: string): number =>
+  new Set((JSON.parse(readFileSync(join(dir, 'sample.json'), 'utf8')) as { processes?: number[] }).processes ?? [0])
+    .size;
 
 describe('the caro-cache command line', () => {
   test('--help lists the commands; no command is a usage error', () => {
@@ -156,6 +160,8 @@ describe('the caro-cache-bench command line', () => {
       for (const file of ['new/estimates.json', 'new/sample.json', 'base/sample.json']) {
         assert.ok(existsSync(join(cache, 'get_model_hit', 'ts', file)), file);
       }
+      // A run that neither gates nor saves a named baseline samples each engine cell in one process.
+      assert.equal(processesOf(join(cache, 'get_model_hit', 'ts', 'new')), 1);
       assert.ok(existsSync(join(cache, 'report', 'index.html')));
       assert.ok(existsSync(join(cache, 'benchmark-history.json')));
       assert.equal(readFileSync(join(cache, 'history.jsonl'), 'utf8').trim().split('\n').length, 1);
@@ -185,6 +191,8 @@ describe('the caro-cache-bench command line', () => {
       assert.ok(summary.benchmarks[0].cells.every((c) => c.change !== undefined));
       const ts = summary.benchmarks[0].cells.find((c) => c.subject === 'ts')!;
       assert.equal(ts.change!.normalisation, 'controls');
+      // A gated run takes each engine cell from two processes at least (more after a gate round).
+      assert.ok(processesOf(join(cache, 'get_model_hit', 'ts', 'new')) >= 2);
       assert.equal(summary.benchmarks[0].cells.find((c) => c.kind === 'peer')!.change!.normalisation, 'none');
       // The scale series carries its changes too.
       assert.ok(summary.scale.find((s) => s.subject === 'ts')!.points.every((p) => p.change !== undefined));
