@@ -267,11 +267,11 @@ function cacheGroup(
   // Two processes of the same code differ too (JIT decisions, code placement),
   // and a saved baseline's draw is shared by every run judged against it: a
   // gate's evidence takes each engine cell from REPLICAS processes. They keep
-  // the one hash seed, so that a figure stays one Map layout's, comparable with
-  // a run of one process; with --against, replica k of both versions gets seed k.
+  // the default hash seed, so that a figure stays one Map layout's, comparable
+  // with a run of one process; with --against, replica k of both versions gets seed k.
   const engines = options.replicated
     ? Array.from({ length: REPLICAS }, (_, k) =>
-        versions.map((e) => ({ ...e, hashSeed: against === undefined ? 1 : k + 1 })),
+        versions.map((e) => (against === undefined ? e : { ...e, hashSeed: k + 1 })),
       ).flat()
     : versions;
   const exactPeers = new Set(PEERS.filter((p) => p.exactLru).map((p) => p.name));
